@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './backend/select-backend.js';
+export { patchWasmBatchMatMul, registerWasmUnsortedSegmentSum } from './backend/wasm-kernel-fixes.js';
+export type * from './contracts/tokenizer.js';
+export type * from './contracts/causal-language-model.js';
+export { resolveDataDirectory } from './data-directory.js';
