@@ -1,1 +1,11 @@
-export {};
+export { loadModel, saveModel, createRandomModel, ARCHITECTURE_NAMES } from './load-model.js';
+export type { ArchitectureName, LoadModelOptions, SaveModelOptions, RandomModelOptions } from './load-model.js';
+export type { ArchitectureDefinition, WeightSpec, TokenizerName } from './architecture.js';
+export { DecoderModel } from './transformer/decoder-model.js';
+export { LlamaModel } from './llama/llama-model.js';
+export type { LlamaConfig } from './llama/llama-config.js';
+export { GptjModel } from './gptj/gptj-model.js';
+export type { GptjConfig } from './gptj/gptj-config.js';
+export { resolveTokenizer } from './resolve-tokenizer.js';
+export * from './tokenizers/index.js';
+export * from './checkpoints/index.js';

@@ -123,7 +123,10 @@ export interface CausalLanguageModel {
 
   /** Names of the weights, in the Hugging Face naming of this architecture. */
   weightNames(): string[];
-  /** The current value of a weight (not a copy: do not dispose it). */
+  /**
+   * The current value of a weight (not a copy: do not dispose it). Linear weights are in matmul
+   * layout [in, out] (y = x · W), transposed from PyTorch's [out, in]; checkpoints keep PyTorch's.
+   */
   getWeight(name: string): tf.Tensor;
   /** Replaces a weight (same shape); the previous tensor is disposed unless `keepPrevious`. */
   setWeight(name: string, value: tf.Tensor, options?: { keepPrevious?: boolean }): void;

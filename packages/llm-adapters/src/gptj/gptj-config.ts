@@ -1,0 +1,59 @@
+import { ConfigReader } from '../config-reader.js';
+
+/** GPT-J hyperparameters, named as in Hugging Face's GPTJConfig. */
+export interface GptjConfig {
+  hiddenSize: number;
+  /** MLP width; n_inner, or 4 × hidden when null. */
+  intermediateSize: number;
+  numLayers: number;
+  numHeads: number;
+  headDim: number;
+  /** Rotary embeddings cover the first rotaryDim dims of each head (interleaved pairs). */
+  rotaryDim: number;
+  vocabSize: number;
+  maxPositions: number;
+  layerNormEpsilon: number;
+  tieWordEmbeddings: boolean;
+}
+
+export function parseGptjConfig(json: Record<string, unknown>, source: string): GptjConfig {
+  const read = new ConfigReader(json, source);
+  read.oneOf('activation_function', ['gelu_new'], 'gelu_new');
+  const hiddenSize = read.positiveInteger('n_embd');
+  const numHeads = read.positiveInteger('n_head');
+  read.divisible('n_embd', hiddenSize, 'n_head', numHeads);
+  const headDim = hiddenSize / numHeads;
+  const rotaryDim = read.positiveInteger('rotary_dim', headDim);
+  read.divisible('rotary_dim', rotaryDim, 'two (rotary pairs)', 2);
+  if (rotaryDim > headDim) read.divisible('head dimension', headDim, 'rotary_dim', rotaryDim);
+  return {
+    hiddenSize,
+    intermediateSize: read.positiveInteger('n_inner', 4 * hiddenSize),
+    numLayers: read.positiveInteger('n_layer'),
+    numHeads,
+    headDim,
+    rotaryDim,
+    vocabSize: read.positiveInteger('vocab_size'),
+    maxPositions: read.positiveInteger('n_positions'),
+    layerNormEpsilon: read.positiveNumber('layer_norm_epsilon', 1e-5),
+    tieWordEmbeddings: read.boolean('tie_word_embeddings', false),
+  };
+}
+
+export function gptjConfigToJson(config: GptjConfig): Record<string, unknown> {
+  return {
+    architectures: ['GPTJForCausalLM'],
+    model_type: 'gptj',
+    activation_function: 'gelu_new',
+    n_embd: config.hiddenSize,
+    n_inner: config.intermediateSize,
+    n_layer: config.numLayers,
+    n_head: config.numHeads,
+    rotary_dim: config.rotaryDim,
+    vocab_size: config.vocabSize,
+    n_positions: config.maxPositions,
+    layer_norm_epsilon: config.layerNormEpsilon,
+    tie_word_embeddings: config.tieWordEmbeddings,
+    torch_dtype: 'float32',
+  };
+}

@@ -1,0 +1,390 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  ContextOverflowError,
+  InvalidInputError,
+  type CausalLanguageModel,
+  type ContinuationRequest,
+  type ContinuationScore,
+  type ForwardHooks,
+  type ForwardRequest,
+  type ForwardResult,
+  type GenerateOptions,
+  type GenerateResult,
+  type ModelCapabilities,
+  type ModelDimensions,
+  type Tokenizer,
+} from '@recipe-kit/core';
+import { attentionBias } from './attention.js';
+import { disposeCache, type KeyValueCache, type LayerKeyValues } from './kv-cache.js';
+import { rotaryTables, type RotaryTables } from './rotary.js';
+import { argmax, createRandom, sampleToken } from './sampling.js';
+import { WeightStore } from './weight-store.js';
+
+/** What one decoder layer needs besides its input. */
+export interface LayerContext {
+  layer: number;
+  /** [batch, 1, queries, keys] additive attention bias (causal + padding). */
+  bias: tf.Tensor4D;
+  rotary: RotaryTables;
+  /** Keys/values of earlier positions (generation with a KV cache), else undefined. */
+  past: LayerKeyValues | undefined;
+  hooks: ForwardHooks | undefined;
+}
+
+export interface LayerOutput {
+  hidden: tf.Tensor3D;
+  /** Keys/values of all positions so far (past + current), to cache. */
+  present: LayerKeyValues;
+}
+
+interface StackResult {
+  hidden: tf.Tensor3D;
+  presents: KeyValueCache;
+  hiddenStates: tf.Tensor3D[] | undefined;
+}
+
+/** Applies a hook if present; a hook may return a replacement tensor of the same shape. */
+export function applyHook(
+  hook: ((layer: number, x: tf.Tensor3D) => tf.Tensor3D | void) | undefined,
+  layer: number,
+  x: tf.Tensor3D,
+): tf.Tensor3D {
+  if (!hook) return x;
+  const replaced = hook(layer, x);
+  if (!replaced) return x;
+  if (replaced.shape.join() !== x.shape.join()) {
+    throw new InvalidInputError(
+      `A forward hook at layer ${layer} returned shape [${replaced.shape}] for a tensor of shape [${x.shape}].`,
+      'Return a tensor of the same shape (or nothing to keep the original).',
+    );
+  }
+  return replaced;
+}
+
+/**
+ * Everything LLaMA and GPT-J share: input assembly (prefix + tokens, masks, positions), the layer
+ * loop with optional KV cache and hooks, generation, teacher-forced scoring and weight access.
+ * An architecture supplies its layer, its final norm + head, and its rotary settings.
+ */
+export abstract class DecoderModel implements CausalLanguageModel {
+  abstract readonly architecture: string;
+  readonly capabilities: ModelCapabilities = {
+    inputEmbeddings: true,
+    hiddenStates: true,
+    mlpHooks: true,
+    editableWeights: true,
+    trainable: true,
+  };
+
+  protected constructor(
+    readonly dimensions: ModelDimensions,
+    readonly tokenizer: Tokenizer,
+    protected readonly weights: WeightStore,
+    private readonly inverseFrequency: Float32Array,
+  ) {}
+
+  protected abstract readonly embeddingWeightName: string;
+  protected abstract layerForward(x: tf.Tensor3D, context: LayerContext): LayerOutput;
+  /** Final normalisation and output projection: [batch, seq, hidden] → [batch, seq, vocab]. */
+  protected abstract head(hidden: tf.Tensor3D): tf.Tensor3D;
+
+  embed(ids: tf.Tensor2D): tf.Tensor3D {
+    return tf.gather(this.weights.get(this.embeddingWeightName), ids.toInt()) as tf.Tensor3D;
+  }
+
+  forward(request: ForwardRequest): ForwardResult {
+    return tf.tidy(() => {
+      const tokens = this.tokenEmbeddings(request);
+      const [batch, seq] = tokens.shape;
+      const tokenMask = request.attentionMask ?? tf.ones([batch, seq]);
+      if (tokenMask.shape[0] !== batch || tokenMask.shape[1] !== seq) {
+        throw new InvalidInputError(
+          `attentionMask has shape [${tokenMask.shape}] but the tokens are [${batch}, ${seq}].`,
+          'Give one mask value per token: shape [batch, seq].',
+        );
+      }
+      const prefixLength = request.prefix?.shape[1] ?? 0;
+      let inputs = tokens;
+      let mask: tf.Tensor2D = tokenMask.toFloat();
+      if (request.prefix && prefixLength > 0) {
+        const placed = this.placePrefix(request.prefix, batch, request.prefixLengths);
+        inputs = tf.concat([placed.vectors, tokens], 1);
+        mask = tf.concat([placed.mask, mask], 1);
+      }
+      this.checkContext(prefixLength + seq, `prefix (${prefixLength}) + tokens (${seq})`);
+      const positions = tf.relu(tf.sub(tf.cumsum(mask, 1), 1)).toInt() as tf.Tensor2D;
+      const stack = this.runStack(inputs, mask, positions, undefined, request.hooks, request.outputHiddenStates === true);
+      const dropPrefix = (x: tf.Tensor3D): tf.Tensor3D =>
+        prefixLength > 0 ? x.slice([0, prefixLength, 0], [batch, seq, x.shape[2]]) : x;
+      const logits = this.head(dropPrefix(stack.hidden));
+      const result: ForwardResult = { logits };
+      if (stack.hiddenStates) result.hiddenStates = stack.hiddenStates.map(dropPrefix);
+      return result as unknown as tf.TensorContainerObject;
+    }) as unknown as ForwardResult;
+  }
+
+  async generate(promptIds: readonly number[], options: GenerateOptions): Promise<GenerateResult> {
+    if (promptIds.length === 0) {
+      throw new InvalidInputError(
+        'generate() needs at least one prompt token.',
+        'Start the prompt with the BOS token (or, for GPT-2 tokenizers, <|endoftext|>).',
+      );
+    }
+    if (!Number.isInteger(options.maxTokens) || options.maxTokens < 0) {
+      throw new InvalidInputError(`maxTokens must be a non-negative integer, got ${options.maxTokens}.`, 'Pass e.g. maxTokens: 64.');
+    }
+    this.checkTokenIds(promptIds);
+    const prefix = options.prefix;
+    if (prefix && (prefix.shape[0] !== 1 || prefix.shape[2] !== this.dimensions.hiddenSize)) {
+      throw new InvalidInputError(
+        `generate() prefix has shape [${prefix.shape}], expected [1, l, ${this.dimensions.hiddenSize}].`,
+        'Generation runs one sequence: give a prefix of batch 1 and the model hidden size.',
+      );
+    }
+    const prefixLength = prefix?.shape[1] ?? 0;
+    this.checkContext(prefixLength + promptIds.length, `prefix (${prefixLength}) + prompt (${promptIds.length} tokens)`);
+    const stopIds = new Set(options.stopIds ?? [this.tokenizer.bosId, this.tokenizer.eosId].filter((id): id is number => id !== null));
+    const random = createRandom(options.seed ?? 0);
+    const temperature = options.temperature ?? 1;
+    const greedy = options.greedy === true || temperature === 0;
+
+    const generatedIds: number[] = [];
+    let stopReason: GenerateResult['stopReason'] = 'maxTokens';
+    let cache: KeyValueCache = [];
+    let pending: tf.Tensor | undefined;
+    const keepCache = (presents: KeyValueCache): void => {
+      for (const entry of presents) {
+        tf.keep(entry.key);
+        tf.keep(entry.value);
+      }
+      cache = presents;
+    };
+    try {
+      // Prefill: prefix + prompt in one pass; the cache then holds every position.
+      pending = tf.tidy(() => {
+        let inputs = this.embed(tf.tensor2d([promptIds as number[]], [1, promptIds.length], 'int32'));
+        if (prefix && prefixLength > 0) inputs = tf.concat([prefix, inputs], 1);
+        const length = inputs.shape[1];
+        const positions = tf.range(0, length, 1, 'int32').reshape([1, length]) as tf.Tensor2D;
+        const stack = this.runStack(inputs, tf.ones([1, length]), positions, undefined, undefined, false);
+        keepCache(stack.presents);
+        return this.head(stack.hidden.slice([0, length - 1, 0], [1, 1, this.dimensions.hiddenSize]));
+      });
+      let seen = prefixLength + promptIds.length;
+      for (let index = 0; index < options.maxTokens; index++) {
+        const logits = await pending.data();
+        pending.dispose();
+        pending = undefined;
+        const next = greedy ? argmax(logits) : sampleToken(logits, temperature, options.topP ?? 1, random);
+        if (stopIds.has(next)) {
+          stopReason = 'stopId';
+          break;
+        }
+        generatedIds.push(next);
+        options.onToken?.(next, index);
+        if (index === options.maxTokens - 1) break;
+        if (seen >= this.dimensions.contextLength) {
+          stopReason = 'contextFull';
+          break;
+        }
+        const past = cache;
+        const position = seen;
+        pending = tf.tidy(() => {
+          const inputs = this.embed(tf.tensor2d([[next]], [1, 1], 'int32'));
+          const stack = this.runStack(inputs, tf.ones([1, position + 1]), tf.tensor2d([[position]], [1, 1], 'int32'), past, undefined, false);
+          keepCache(stack.presents);
+          return this.head(stack.hidden);
+        });
+        disposeCache(past);
+        seen += 1;
+      }
+    } finally {
+      pending?.dispose();
+      disposeCache(cache);
+    }
+    return {
+      promptIds: [...promptIds],
+      generatedIds,
+      text: this.continuationText(promptIds, generatedIds),
+      stopReason,
+    };
+  }
+
+  scoreContinuations(
+    requests: readonly ContinuationRequest[],
+    options: { prefix?: tf.Tensor3D; prefixLengths?: readonly number[] } = {},
+  ): ContinuationScore[] {
+    if (requests.length === 0) return [];
+    requests.forEach((request, row) => {
+      if (request.context.length === 0) {
+        throw new InvalidInputError(
+          `Continuation request ${row} has an empty context, so its first token has nothing to be predicted from.`,
+          'Start the context with the BOS token (or <|endoftext|> for GPT-2 tokenizers).',
+        );
+      }
+      this.checkTokenIds(request.context);
+      this.checkTokenIds(request.continuation);
+    });
+    const lengths = requests.map((r) => r.context.length + r.continuation.length);
+    const width = Math.max(...lengths);
+    const ids = new Int32Array(requests.length * width);
+    const mask = new Float32Array(requests.length * width);
+    requests.forEach((request, row) => {
+      [...request.context, ...request.continuation].forEach((id, column) => {
+        ids[row * width + column] = id;
+        mask[row * width + column] = 1;
+      });
+    });
+    return tf.tidy(() => {
+      const forwardRequest: ForwardRequest = {
+        ids: tf.tensor2d(ids, [requests.length, width], 'int32'),
+        attentionMask: tf.tensor2d(mask, [requests.length, width]),
+      };
+      if (options.prefix) forwardRequest.prefix = options.prefix;
+      if (options.prefixLengths) forwardRequest.prefixLengths = options.prefixLengths;
+      const { logits } = this.forward(forwardRequest);
+      return requests.map((request, row) => {
+        const count = request.continuation.length;
+        if (count === 0) return { logProbs: [], argmaxIds: [] };
+        const rows = logits
+          .slice([row, request.context.length - 1, 0], [1, count, this.dimensions.vocabSize])
+          .reshape([count, this.dimensions.vocabSize]);
+        const logProbabilities = tf.logSoftmax(rows);
+        const picked = tf.sum(tf.mul(logProbabilities, tf.oneHot(tf.tensor1d(request.continuation as number[], 'int32'), this.dimensions.vocabSize)), 1);
+        return {
+          logProbs: Array.from(picked.dataSync()),
+          argmaxIds: Array.from(tf.argMax(rows, 1).dataSync()),
+        };
+      });
+    });
+  }
+
+  /**
+   * The text the generated ids add to the prompt. Decoding them alone would differ from decoding the
+   * whole sequence (SentencePiece and llama2.c drop the leading space only right after BOS).
+   */
+  private continuationText(promptIds: readonly number[], generatedIds: readonly number[]): string {
+    const prompt = this.tokenizer.decode(promptIds);
+    const whole = this.tokenizer.decode([...promptIds, ...generatedIds]);
+    return whole.startsWith(prompt) ? whole.slice(prompt.length) : this.tokenizer.decode(generatedIds);
+  }
+
+  weightNames(): string[] {
+    return this.weights.names();
+  }
+
+  getWeight(name: string): tf.Tensor {
+    return this.weights.get(name);
+  }
+
+  setWeight(name: string, value: tf.Tensor, options: { keepPrevious?: boolean } = {}): void {
+    this.weights.set(name, value, options);
+  }
+
+  dispose(): void {
+    this.weights.dispose();
+  }
+
+  /** Runs every layer. `keyMask` covers past + current positions; `positions` the current ones. */
+  private runStack(
+    inputs: tf.Tensor3D,
+    keyMask: tf.Tensor2D,
+    positions: tf.Tensor2D,
+    past: KeyValueCache | undefined,
+    hooks: ForwardHooks | undefined,
+    outputHiddenStates: boolean,
+  ): StackResult {
+    const pastLength = past?.[0]?.key.shape[2] ?? 0;
+    const bias = attentionBias(keyMask, inputs.shape[1], pastLength);
+    const rotary = rotaryTables(positions, this.inverseFrequency);
+    const hiddenStates = outputHiddenStates ? [inputs] : undefined;
+    const presents: KeyValueCache = [];
+    let hidden = inputs;
+    for (let layer = 0; layer < this.dimensions.numLayers; layer++) {
+      const output = this.layerForward(hidden, { layer, bias, rotary, past: past?.[layer], hooks });
+      hidden = applyHook(hooks?.residual, layer, output.hidden);
+      presents.push(output.present);
+      hiddenStates?.push(hidden);
+    }
+    return { hidden, presents, hiddenStates };
+  }
+
+  private tokenEmbeddings(request: ForwardRequest): tf.Tensor3D {
+    if ((request.ids === undefined) === (request.inputEmbeddings === undefined)) {
+      throw new InvalidInputError('forward() needs exactly one of `ids` or `inputEmbeddings`.', 'Pass token ids, or embeddings from embed().');
+    }
+    if (request.ids) {
+      if (request.ids.rank !== 2) {
+        throw new InvalidInputError(`ids must be [batch, seq], got shape [${request.ids.shape}].`, 'Reshape the ids to two dimensions.');
+      }
+      return this.embed(request.ids);
+    }
+    const embeddings = request.inputEmbeddings as tf.Tensor3D;
+    if (embeddings.rank !== 3 || embeddings.shape[2] !== this.dimensions.hiddenSize) {
+      throw new InvalidInputError(
+        `inputEmbeddings must be [batch, seq, ${this.dimensions.hiddenSize}], got [${embeddings.shape}].`,
+        'Use embed(ids) or vectors of the model hidden size.',
+      );
+    }
+    return embeddings;
+  }
+
+  /**
+   * Places each row's real prefix vectors (its first `prefixLengths[b]`) right before its tokens,
+   * padding on the left, so that every row's tokens start at the same index.
+   * → vectors [batch, l, hidden], mask [batch, l]
+   */
+  private placePrefix(
+    prefix: tf.Tensor3D,
+    batch: number,
+    prefixLengths: readonly number[] | undefined,
+  ): { vectors: tf.Tensor3D; mask: tf.Tensor2D } {
+    const [prefixBatch, length, hidden] = prefix.shape;
+    if (prefixBatch !== batch || hidden !== this.dimensions.hiddenSize) {
+      throw new InvalidInputError(
+        `prefix has shape [${prefix.shape}], expected [${batch}, l, ${this.dimensions.hiddenSize}].`,
+        'Give one prefix row per batch row, with vectors of the model hidden size.',
+      );
+    }
+    if (!prefixLengths || prefixLengths.every((n) => n === length)) {
+      if (prefixLengths && prefixLengths.length !== batch) this.badPrefixLengths(prefixLengths, batch, length);
+      return { vectors: prefix, mask: tf.ones([batch, length]) };
+    }
+    if (prefixLengths.length !== batch || prefixLengths.some((n) => !Number.isInteger(n) || n < 0 || n > length)) {
+      this.badPrefixLengths(prefixLengths, batch, length);
+    }
+    const rows = prefixLengths.map((count, row) => {
+      const real = prefix.slice([row, 0, 0], [1, count, hidden]);
+      return count === length ? real : tf.concat([tf.zeros([1, length - count, hidden]), real], 1);
+    });
+    const maskValues = prefixLengths.flatMap((count) => Array.from({ length }, (_, i) => (i >= length - count ? 1 : 0)));
+    return { vectors: tf.concat(rows, 0) as tf.Tensor3D, mask: tf.tensor2d(maskValues, [batch, length]) };
+  }
+
+  private badPrefixLengths(prefixLengths: readonly number[], batch: number, length: number): never {
+    throw new InvalidInputError(
+      `prefixLengths [${prefixLengths}] must have ${batch} integers in [0, ${length}].`,
+      'Give, per batch row, how many of its prefix vectors are real.',
+    );
+  }
+
+  private checkContext(length: number, what: string): void {
+    if (length > this.dimensions.contextLength) {
+      throw new ContextOverflowError(
+        `The input is ${length} positions long (${what}), longer than the model's context window of ${this.dimensions.contextLength}.`,
+        'Shorten the prompt or the prefix, or use a model with a longer context (max_position_embeddings / n_positions).',
+      );
+    }
+  }
+
+  private checkTokenIds(ids: readonly number[]): void {
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= this.dimensions.vocabSize) {
+        throw new InvalidInputError(
+          `Token id ${id} is outside the vocabulary [0, ${this.dimensions.vocabSize}).`,
+          'Encode text with this model\'s tokenizer (model.tokenizer.encode).',
+        );
+      }
+    }
+  }
+}
