@@ -47,24 +47,26 @@ export async function readLlama2cCheckpoint(file: string): Promise<Llama2cCheckp
     offset += count * 4;
     return view;
   };
-  const perLayerTensors = (rows: number, columns: number): NamedTensor[] => {
-    const all = take(layers * rows * columns);
+  // One contiguous [layers, ...shape] block split into per-layer views.
+  const perLayerTensors = (shape: number[]): NamedTensor[] => {
+    const size = shape.reduce((product, extent) => product * extent, 1);
+    const all = take(layers * size);
     return Array.from({ length: layers }, (_, layer) => ({
-      shape: columns === 1 ? [rows] : [rows, columns],
-      data: all.subarray(layer * rows * columns, (layer + 1) * rows * columns),
+      shape: [...shape],
+      data: all.subarray(layer * size, (layer + 1) * size),
     }));
   };
 
   const embedding: NamedTensor = { shape: [vocab, dim], data: take(vocab * dim) };
-  const attentionNorm = perLayerTensors(dim, 1);
-  const query = perLayerTensors(qRows, dim).map((tensor) => permuteRotaryRows(tensor, heads));
-  const key = perLayerTensors(kvRows, dim).map((tensor) => permuteRotaryRows(tensor, kvHeads));
-  const value = perLayerTensors(kvRows, dim);
-  const output = perLayerTensors(dim, qRows);
-  const feedForwardNorm = perLayerTensors(dim, 1);
-  const gate = perLayerTensors(hiddenDim, dim); // w1
-  const down = perLayerTensors(dim, hiddenDim); // w2
-  const up = perLayerTensors(hiddenDim, dim); // w3
+  const attentionNorm = perLayerTensors([dim]);
+  const query = perLayerTensors([qRows, dim]).map((tensor) => permuteRotaryRows(tensor, heads));
+  const key = perLayerTensors([kvRows, dim]).map((tensor) => permuteRotaryRows(tensor, kvHeads));
+  const value = perLayerTensors([kvRows, dim]);
+  const output = perLayerTensors([dim, qRows]);
+  const feedForwardNorm = perLayerTensors([dim]);
+  const gate = perLayerTensors([hiddenDim, dim]); // w1
+  const down = perLayerTensors([dim, hiddenDim]); // w2
+  const up = perLayerTensors([hiddenDim, dim]); // w3
   const finalNorm: NamedTensor = { shape: [dim], data: take(dim) };
   take(seqLen * headSize); // freq_cis_real and freq_cis_imag: recomputed from rope_theta, not weights
   const classifier: NamedTensor = sharedClassifier ? embedding : { shape: [vocab, dim], data: take(vocab * dim) };

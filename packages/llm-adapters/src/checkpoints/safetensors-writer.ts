@@ -1,6 +1,7 @@
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInputError } from '@recipe-kit/core';
+import type { DeferredTensor } from './deferred-tensor.js';
 import { encodeHalfPrecision, safetensorsDtypeBytes, type NamedTensor, type SafetensorsDtype } from './named-tensor.js';
 import { safetensorsIndexFileName } from './huggingface-weights.js';
 
@@ -23,18 +24,25 @@ export interface ShardedSafetensorsFiles {
   totalSize: number;
 }
 
+/** What the writers accept: a tensor in memory, or one whose values are loaded when written. */
+export type WritableTensor = NamedTensor | DeferredTensor;
+
+type Entry = [name: string, tensor: WritableTensor, elements: number];
+
 // Conversion to half precision happens in slices of this many elements so the writer never holds
 // a converted copy of a whole (possibly gigabyte-sized) tensor.
 const conversionChunkElements = 1 << 20;
 
 /**
  * Writes tensors to one safetensors file in the given order. The header needs every shape before
- * the first byte of data, so the entries are collected first (references only, no copies); data is
- * then streamed tensor by tensor. The file appears atomically: a crash leaves no half-written file.
+ * the first byte of data, so the entries are collected first (references only, no copies), then data
+ * is streamed tensor by tensor. Plain tensors from a generator therefore all stay alive until written;
+ * pass `DeferredTensor`s to hold one tensor's values at a time. The file appears atomically: a crash
+ * leaves no half-written file.
  */
 export async function writeSafetensors(
   file: string,
-  tensors: Iterable<[string, NamedTensor]>,
+  tensors: Iterable<[string, WritableTensor]>,
   options?: WriteSafetensorsOptions,
 ): Promise<void> {
   const dtype = options?.dtype ?? 'F32';
@@ -49,7 +57,7 @@ export async function writeSafetensors(
  */
 export async function writeShardedSafetensors(
   dir: string,
-  tensors: Iterable<[string, NamedTensor]>,
+  tensors: Iterable<[string, WritableTensor]>,
   options: WriteShardedSafetensorsOptions,
 ): Promise<ShardedSafetensorsFiles> {
   const { maxShardBytes } = options;
@@ -63,12 +71,12 @@ export async function writeShardedSafetensors(
   const elementBytes = safetensorsDtypeBytes(dtype);
   const entries = collectEntries(tensors);
 
-  const shards: [string, NamedTensor][][] = [];
-  let current: [string, NamedTensor][] = [];
+  const shards: Entry[][] = [];
+  let current: Entry[] = [];
   let currentBytes = 0;
   let totalSize = 0;
   for (const entry of entries) {
-    const bytes = entry[1].data.length * elementBytes;
+    const bytes = entry[2] * elementBytes;
     if (current.length > 0 && currentBytes + bytes > maxShardBytes) {
       shards.push(current);
       current = [];
@@ -102,8 +110,8 @@ export async function writeShardedSafetensors(
   return { indexFile, shardFiles, totalSize };
 }
 
-function collectEntries(tensors: Iterable<[string, NamedTensor]>): [string, NamedTensor][] {
-  const entries: [string, NamedTensor][] = [];
+function collectEntries(tensors: Iterable<[string, WritableTensor]>): Entry[] {
+  const entries: Entry[] = [];
   const seen = new Set<string>();
   for (const [name, tensor] of tensors) {
     if (name === '' || name === '__metadata__') {
@@ -113,22 +121,21 @@ function collectEntries(tensors: Iterable<[string, NamedTensor]>): [string, Name
       throw new InvalidInputError(`Tensor "${name}" is given twice.`, 'Pass each tensor name once.');
     }
     seen.add(name);
-    const { shape, data } = tensor;
-    const elements = shape.reduce((product, dim) => product * dim, 1);
-    if (!shape.every((dim) => Number.isSafeInteger(dim) && dim >= 0) || elements !== data.length) {
-      throw new InvalidInputError(
-        `Tensor "${name}" has shape [${shape.join(', ')}] (${elements} elements) but ${data.length} values.`,
-        'Pass a shape of non-negative integers whose product equals data.length.',
-      );
+    const { shape } = tensor;
+    if (!shape.every((dim) => Number.isSafeInteger(dim) && dim >= 0)) {
+      throw new InvalidInputError(`Tensor "${name}" has shape [${shape.join(', ')}].`, 'Pass a shape of non-negative integers.');
     }
-    entries.push([name, tensor]);
+    const elements = shape.reduce((product, dim) => product * dim, 1);
+    // In-memory tensors are checked now, before anything is written; deferred ones when loaded.
+    if ('data' in tensor) checkLength(name, shape, elements, tensor.data);
+    entries.push([name, tensor, elements]);
   }
   return entries;
 }
 
 async function writeEntries(
   file: string,
-  entries: readonly [string, NamedTensor][],
+  entries: readonly Entry[],
   dtype: SafetensorsDtype,
   metadata: Record<string, string> | undefined,
 ): Promise<void> {
@@ -137,14 +144,17 @@ async function writeEntries(
     const handle = await open(temporary, 'w');
     try {
       await writeAll(handle, header);
-      for (const [, tensor] of entries) {
+      for (const [name, tensor, elements] of entries) {
+        // Only a local reference: a deferred tensor's values become garbage once this iteration ends.
+        const data = 'data' in tensor ? tensor.data : await tensor.load();
+        checkLength(name, tensor.shape, elements, data);
         if (dtype === 'F32') {
-          await writeAll(handle, new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength));
+          await writeAll(handle, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
           continue;
         }
-        const staging = new Uint16Array(Math.min(conversionChunkElements, tensor.data.length));
-        for (let start = 0; start < tensor.data.length; start += conversionChunkElements) {
-          const slice = tensor.data.subarray(start, start + conversionChunkElements);
+        const staging = new Uint16Array(Math.min(conversionChunkElements, data.length));
+        for (let start = 0; start < data.length; start += conversionChunkElements) {
+          const slice = data.subarray(start, start + conversionChunkElements);
           const encoded = staging.subarray(0, slice.length);
           encodeHalfPrecision(dtype, slice, encoded);
           await writeAll(handle, new Uint8Array(encoded.buffer, 0, encoded.byteLength));
@@ -158,7 +168,7 @@ async function writeEntries(
 
 /** The 8-byte length plus the JSON header, space-padded to a multiple of 8 bytes as Hugging Face does. */
 function encodeHeader(
-  entries: readonly [string, NamedTensor][],
+  entries: readonly Entry[],
   dtype: SafetensorsDtype,
   metadata: Record<string, string> | undefined,
 ): Uint8Array {
@@ -174,8 +184,8 @@ function encodeHeader(
     fields.push(`"__metadata__":${JSON.stringify(metadata)}`);
   }
   let offset = 0;
-  for (const [name, { shape, data }] of entries) {
-    const end = offset + data.length * elementBytes;
+  for (const [name, { shape }, elements] of entries) {
+    const end = offset + elements * elementBytes;
     fields.push(`${JSON.stringify(name)}:${JSON.stringify({ dtype, shape, data_offsets: [offset, end] })}`);
     offset = end;
   }
@@ -186,6 +196,15 @@ function encodeHeader(
   new DataView(bytes.buffer).setBigUint64(0, BigInt(padded), true);
   bytes.set(json, 8);
   return bytes;
+}
+
+function checkLength(name: string, shape: readonly number[], elements: number, data: Float32Array): void {
+  if (!(data instanceof Float32Array) || data.length !== elements) {
+    throw new InvalidInputError(
+      `Tensor "${name}" has shape [${shape.join(', ')}] (${elements} elements) but ${data.length} values.`,
+      'Pass a Float32Array whose length is the product of the shape.',
+    );
+  }
 }
 
 async function writeAll(handle: Awaited<ReturnType<typeof open>>, bytes: Uint8Array): Promise<void> {

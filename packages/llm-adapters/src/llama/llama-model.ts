@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Tokenizer } from '@recipe-kit/core';
-import { repeatKeyValueHeads, scaledDotProductAttention, splitHeads } from '../transformer/attention.js';
+import { scaledDotProductAttention, splitHeads } from '../transformer/attention.js';
 import { applyHook, DecoderModel, type LayerContext, type LayerOutput } from '../transformer/decoder-model.js';
 import { linear, rmsNorm, silu } from '../transformer/normalization.js';
 import { applyRotary, inverseFrequencies } from '../transformer/rotary.js';
@@ -59,13 +59,7 @@ export class LlamaModel extends DecoderModel {
       key = tf.concat([context.past.key, key], 2);
       value = tf.concat([context.past.value, value], 2);
     }
-    const groups = numHeads / numKeyValueHeads;
-    const attended = scaledDotProductAttention(
-      query,
-      repeatKeyValueHeads(key, groups),
-      repeatKeyValueHeads(value, groups),
-      context.bias,
-    );
+    const attended = scaledDotProductAttention(query, key, value, context.bias, numHeads / numKeyValueHeads);
     const afterAttention = tf.add(x, linear(attended, w('self_attn.o_proj.weight'))) as tf.Tensor3D;
 
     const mlpInput = rmsNorm(afterAttention, w('post_attention_layernorm.weight'), rmsNormEpsilon);

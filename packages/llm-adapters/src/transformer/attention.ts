@@ -20,33 +20,27 @@ export function attentionBias(keyMask: tf.Tensor2D, queryLength: number, pastLen
 }
 
 /**
- * Repeats each of the `kvHeads` key/value heads `groups` times (grouped-query attention), in the
- * order Hugging Face's repeat_kv uses: query head h reads kv head floor(h / groups).
- * [batch, kvHeads, seq, headDim] → [batch, kvHeads * groups, seq, headDim]
- */
-export function repeatKeyValueHeads(x: tf.Tensor4D, groups: number): tf.Tensor4D {
-  if (groups === 1) return x;
-  const [batch, kvHeads, seq, headDim] = x.shape;
-  return tf
-    .tile(x.expandDims(2), [1, 1, groups, 1, 1])
-    .reshape([batch, kvHeads * groups, seq, headDim]) as tf.Tensor4D;
-}
-
-/**
- * Scaled dot-product attention.
- * query [batch, heads, q, headDim], key/value [batch, heads, k, headDim], bias [batch, 1, q, k]
- * → [batch, q, heads * headDim]
+ * Scaled dot-product attention with grouped-query attention: `groups` query heads share each
+ * key/value head (query head h reads kv head floor(h / groups), as Hugging Face's repeat_kv).
+ * Instead of copying keys and values per query head, the queries of a group are stacked along the
+ * sequence axis, so one matMul serves the whole group (and no rank-5 tile, which has no gradient).
+ * query [batch, kvHeads * groups, q, headDim], key/value [batch, kvHeads, k, headDim],
+ * bias [batch, 1, q, k] → [batch, q, kvHeads * groups * headDim]
  */
 export function scaledDotProductAttention(
   query: tf.Tensor4D,
   key: tf.Tensor4D,
   value: tf.Tensor4D,
   bias: tf.Tensor4D,
+  groups = 1,
 ): tf.Tensor3D {
   const [batch, heads, queryLength, headDim] = query.shape;
-  const scores = tf.add(tf.mul(tf.matMul(query, key, false, true), 1 / Math.sqrt(headDim)), bias);
-  const weights = tf.softmax(scores, -1);
-  const context = tf.matMul(weights, value); // [b, heads, q, headDim]
+  const kvHeads = heads / groups;
+  const stackedQuery = groups === 1 ? query : query.reshape([batch, kvHeads, groups * queryLength, headDim]);
+  const stackedBias = groups === 1 ? bias : tf.tile(bias, [1, 1, groups, 1]);
+  const scores = tf.add(tf.mul(tf.matMul(stackedQuery, key, false, true), 1 / Math.sqrt(headDim)), stackedBias);
+  const weights = tf.softmax(scores, -1); // [b, kvHeads, groups * q, k]
+  const context = tf.matMul(weights, value).reshape([batch, heads, queryLength, headDim]);
   return context.transpose([0, 2, 1, 3]).reshape([batch, queryLength, heads * headDim]) as tf.Tensor3D;
 }
 
