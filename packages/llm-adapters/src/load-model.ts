@@ -10,6 +10,7 @@ import {
   readLlama2cCheckpoint,
   writeSafetensors,
   writeShardedSafetensors,
+  type DeferredTensor,
   type NamedTensor,
   type SafetensorsDtype,
 } from './checkpoints/index.js';
@@ -185,8 +186,9 @@ export async function saveModel(model: DecoderModel, directory: string, options:
   if (tokenizerName) json[TOKENIZER_FIELD] = tokenizerName;
   await writeFile(path.join(directory, 'config.json'), `${JSON.stringify(json, null, 2)}\n`);
   const specs = architecture.weightSpecs(config);
-  function* tensors(): Generator<[string, NamedTensor]> {
-    for (const spec of specs) yield [spec.name, toNamedTensor(model.getWeight(spec.name), spec)];
+  // Deferred: the writer needs every shape first, then loads one tensor at a time (no second copy).
+  function* tensors(): Generator<[string, DeferredTensor]> {
+    for (const spec of specs) yield [spec.name, { shape: spec.shape, load: () => toNamedTensor(model.getWeight(spec.name), spec).data }];
   }
   const metadata = { format: 'pt', producer: '@recipe-kit/llm-adapters' };
   const dtype = options.dtype ?? 'F32';

@@ -44,7 +44,7 @@ const ATTEMPTS: Record<BackendName, Attempt> = {
     name: 'tensorflow-gpu',
     installHint: 'install @tensorflow/tfjs-node-gpu@4.22.0 (needs CUDA and network access to download libtensorflow)',
     async register() {
-      if (!gpuLooksUsable()) throw new Error('no NVIDIA device node (/dev/nvidiactl) is visible');
+      if (!gpuLooksUsable()) throw new Error('no GPU visible');
       await importOptional('@tensorflow/tfjs-node-gpu');
       return 'tensorflow';
     },
@@ -132,7 +132,7 @@ export function selectBackend(options: SelectBackendOptions = {}): Promise<Backe
         log?.(`${info.description}${skipped.length ? ` (not available: ${skipped.join('; ')})` : ''}`);
         return info;
       } catch (error) {
-        skipped.push(`${name}: ${firstLine((error as Error).message)}`);
+        skipped.push(`${name}: ${reasonUnavailable(error)}`);
       }
     }
     throw new BackendUnavailableError(`No tensor backend could start: ${skipped.join('; ')}`, ATTEMPTS.cpu.installHint);
@@ -143,6 +143,12 @@ export function selectBackend(options: SelectBackendOptions = {}): Promise<Backe
     () => (current = undefined),
   );
   return current;
+}
+
+function reasonUnavailable(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return 'not installed';
+  return firstLine((error as Error).message);
 }
 
 function firstLine(text: string): string {

@@ -1,6 +1,1 @@
-import { selectBackend } from '@recipe-kit/core';
-
-/** Tests run on the same backend selection as users (wasm here), silently. */
-export async function useTestBackend(): Promise<void> {
-  await selectBackend({ log: null });
-}
+export { useTestBackend } from '@recipe-kit/core/testing';

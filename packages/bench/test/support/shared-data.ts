@@ -1,0 +1,1 @@
+export { sharedData, sharedDataMissingReason, sharedDataPath } from '@recipe-kit/core/testing';
