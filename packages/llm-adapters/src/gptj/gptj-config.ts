@@ -1,3 +1,4 @@
+import { InvalidConfigError } from '@recipe-kit/core';
 import { ConfigReader } from '../config-reader.js';
 
 /** GPT-J hyperparameters, named as in Hugging Face's GPTJConfig. */
@@ -23,9 +24,15 @@ export function parseGptjConfig(json: Record<string, unknown>, source: string): 
   const numHeads = read.positiveInteger('n_head');
   read.divisible('n_embd', hiddenSize, 'n_head', numHeads);
   const headDim = hiddenSize / numHeads;
-  const rotaryDim = read.positiveInteger('rotary_dim', headDim);
+  // Hugging Face's GPTJConfig defaults rotary_dim to 64 (GPT-J-6B's value).
+  const rotaryDim = read.positiveInteger('rotary_dim', 64);
   read.divisible('rotary_dim', rotaryDim, 'two (rotary pairs)', 2);
-  if (rotaryDim > headDim) read.divisible('head dimension', headDim, 'rotary_dim', rotaryDim);
+  if (rotaryDim > headDim) {
+    throw new InvalidConfigError(
+      `${source}: "rotary_dim" (${rotaryDim}) is larger than the head dimension n_embd / n_head (${headDim}).`,
+      'Set rotary_dim to at most the head dimension in config.json.',
+    );
+  }
   return {
     hiddenSize,
     intermediateSize: read.positiveInteger('n_inner', 4 * hiddenSize),

@@ -56,6 +56,10 @@ describe.skipIf(!sharedData)('stories260K (llama2.c) against a float64 port of r
     const expected = reference.greedy([1], 256, { stopIds: [1, 2] });
     // The ids themselves (no re-encoding of text): ours equal the float64 run.c port's.
     expect(ours.generatedIds).toEqual(expected.ids);
+    // run.c -n 256 (its default) runs 256 forward passes from BOS = 256 new tokens, none of them BOS/EOS.
+    expect(ours.generatedIds).toHaveLength(256);
+    expect(ours.stopReason).toBe('maxTokens');
+    expect(Math.min(...expected.margins)).toBeGreaterThan(1e-3);
     // And their text is the card's.
     expect(ours.text.trim()).toBe(cardText);
     expect(model.tokenizer.decode([1, ...expected.ids]).trim()).toBe(cardText);
