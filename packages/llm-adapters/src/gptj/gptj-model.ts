@@ -3,7 +3,7 @@ import type { Tokenizer } from '@recipe-kit/core';
 import { scaledDotProductAttention, splitHeads } from '../transformer/attention.js';
 import { applyHook, DecoderModel, type LayerContext, type LayerOutput } from '../transformer/decoder-model.js';
 import { geluNew, layerNorm, linear } from '../transformer/normalization.js';
-import { applyRotary, inverseFrequencies } from '../transformer/rotary.js';
+import { applyRotary } from '../transformer/rotary.js';
 import type { WeightStore } from '../transformer/weight-store.js';
 import type { GptjConfig } from './gptj-config.js';
 
@@ -16,8 +16,6 @@ const layerName = (layer: number, part: string): string => `transformer.h.${laye
  */
 export class GptjModel extends DecoderModel {
   readonly architecture = 'gptj';
-  protected readonly embeddingWeightName = EMBEDDING;
-  private outputProjection: tf.Tensor2D;
 
   constructor(
     readonly config: GptjConfig,
@@ -26,23 +24,22 @@ export class GptjModel extends DecoderModel {
   ) {
     super(
       {
-        vocabSize: config.vocabSize,
-        hiddenSize: config.hiddenSize,
-        numLayers: config.numLayers,
-        intermediateSize: config.intermediateSize,
-        contextLength: config.maxPositions,
+        dimensions: {
+          vocabSize: config.vocabSize,
+          hiddenSize: config.hiddenSize,
+          numLayers: config.numLayers,
+          intermediateSize: config.intermediateSize,
+          contextLength: config.maxPositions,
+        },
+        rotaryDim: config.rotaryDim,
+        ropeTheta: 10000,
+        tieWordEmbeddings: config.tieWordEmbeddings,
+        embeddingWeightName: EMBEDDING,
+        lmHeadWeightName: 'lm_head.weight',
       },
-      tokenizer,
       weights,
-      inverseFrequencies(config.rotaryDim, 10000),
+      tokenizer,
     );
-    this.outputProjection = this.deriveOutputProjection();
-    weights.onReplace = (name) => {
-      if (config.tieWordEmbeddings && name === EMBEDDING) {
-        this.outputProjection.dispose();
-        this.outputProjection = this.deriveOutputProjection();
-      }
-    };
   }
 
   protected layerForward(x: tf.Tensor3D, context: LayerContext): LayerOutput {
@@ -74,15 +71,5 @@ export class GptjModel extends DecoderModel {
   protected head(hidden: tf.Tensor3D): tf.Tensor3D {
     const normed = layerNorm(hidden, this.weights.get('transformer.ln_f.weight'), this.weights.get('transformer.ln_f.bias'), this.config.layerNormEpsilon);
     return linear(normed, this.outputProjection, this.weights.get('lm_head.bias'));
-  }
-
-  override dispose(): void {
-    if (this.config.tieWordEmbeddings) this.outputProjection.dispose();
-    super.dispose();
-  }
-
-  private deriveOutputProjection(): tf.Tensor2D {
-    if (this.config.tieWordEmbeddings) return tf.transpose(this.weights.get(EMBEDDING)) as tf.Tensor2D;
-    return this.weights.get('lm_head.weight') as tf.Tensor2D;
   }
 }

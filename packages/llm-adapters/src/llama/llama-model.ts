@@ -3,20 +3,16 @@ import type { Tokenizer } from '@recipe-kit/core';
 import { scaledDotProductAttention, splitHeads } from '../transformer/attention.js';
 import { applyHook, DecoderModel, type LayerContext, type LayerOutput } from '../transformer/decoder-model.js';
 import { linear, rmsNorm, silu } from '../transformer/normalization.js';
-import { applyRotary, inverseFrequencies } from '../transformer/rotary.js';
+import { applyRotary } from '../transformer/rotary.js';
 import type { WeightStore } from '../transformer/weight-store.js';
 import type { LlamaConfig } from './llama-config.js';
 
 const EMBEDDING = 'model.embed_tokens.weight';
-const LM_HEAD = 'lm_head.weight';
 const layerName = (layer: number, part: string): string => `model.layers.${layer}.${part}`;
 
 /** LLaMA-2: pre-RMSNorm blocks, rotary (rotate-half layout), grouped-query attention, SwiGLU MLP. */
 export class LlamaModel extends DecoderModel {
   readonly architecture = 'llama';
-  protected readonly embeddingWeightName = EMBEDDING;
-  /** [hidden, vocab] output projection; for tied embeddings a transposed copy kept in sync. */
-  private outputProjection: tf.Tensor2D;
 
   constructor(
     readonly config: LlamaConfig,
@@ -25,23 +21,22 @@ export class LlamaModel extends DecoderModel {
   ) {
     super(
       {
-        vocabSize: config.vocabSize,
-        hiddenSize: config.hiddenSize,
-        numLayers: config.numLayers,
-        intermediateSize: config.intermediateSize,
-        contextLength: config.maxPositions,
+        dimensions: {
+          vocabSize: config.vocabSize,
+          hiddenSize: config.hiddenSize,
+          numLayers: config.numLayers,
+          intermediateSize: config.intermediateSize,
+          contextLength: config.maxPositions,
+        },
+        rotaryDim: config.headDim,
+        ropeTheta: config.ropeTheta,
+        tieWordEmbeddings: config.tieWordEmbeddings,
+        embeddingWeightName: EMBEDDING,
+        lmHeadWeightName: 'lm_head.weight',
       },
-      tokenizer,
       weights,
-      inverseFrequencies(config.headDim, config.ropeTheta),
+      tokenizer,
     );
-    this.outputProjection = this.deriveOutputProjection();
-    weights.onReplace = (name) => {
-      if (config.tieWordEmbeddings && name === EMBEDDING) {
-        this.outputProjection.dispose();
-        this.outputProjection = this.deriveOutputProjection();
-      }
-    };
   }
 
   protected layerForward(x: tf.Tensor3D, context: LayerContext): LayerOutput {
@@ -71,15 +66,5 @@ export class LlamaModel extends DecoderModel {
 
   protected head(hidden: tf.Tensor3D): tf.Tensor3D {
     return linear(rmsNorm(hidden, this.weights.get('model.norm.weight'), this.config.rmsNormEpsilon), this.outputProjection);
-  }
-
-  override dispose(): void {
-    if (this.config.tieWordEmbeddings) this.outputProjection.dispose();
-    super.dispose();
-  }
-
-  private deriveOutputProjection(): tf.Tensor2D {
-    if (this.config.tieWordEmbeddings) return tf.transpose(this.weights.get(EMBEDDING)) as tf.Tensor2D;
-    return this.weights.get(LM_HEAD) as tf.Tensor2D;
   }
 }

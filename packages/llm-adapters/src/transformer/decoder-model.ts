@@ -16,9 +16,20 @@ import {
 } from '@recipe-kit/core';
 import { attentionBias } from './attention.js';
 import { disposeCache, type KeyValueCache, type LayerKeyValues } from './kv-cache.js';
-import { rotaryTables, type RotaryTables } from './rotary.js';
+import { inverseFrequencies, rotaryTables, type RotaryTables } from './rotary.js';
 import { argmax, createRandom, sampleToken } from './sampling.js';
 import { WeightStore } from './weight-store.js';
+
+/** What the shared decoder needs to know of an architecture's shape and weight names. */
+export interface DecoderLayout {
+  dimensions: ModelDimensions;
+  /** Rotary embeddings cover the first rotaryDim dims of each head. */
+  rotaryDim: number;
+  ropeTheta: number;
+  tieWordEmbeddings: boolean;
+  embeddingWeightName: string;
+  lmHeadWeightName: string;
+}
 
 /** What one decoder layer needs besides its input. */
 export interface LayerContext {
@@ -76,20 +87,44 @@ export abstract class DecoderModel implements CausalLanguageModel {
     trainable: true,
   };
 
-  protected constructor(
-    readonly dimensions: ModelDimensions,
-    readonly tokenizer: Tokenizer,
-    protected readonly weights: WeightStore,
-    private readonly inverseFrequency: Float32Array,
-  ) {}
+  readonly dimensions: ModelDimensions;
+  readonly tokenizer: Tokenizer;
+  protected readonly weights: WeightStore;
+  private readonly inverseFrequency: Float32Array;
+  private readonly layout: DecoderLayout;
+  /** [hidden, vocab] output projection; with tied embeddings a transposed copy kept in sync. */
+  private outputProjectionWeight: tf.Tensor2D;
 
-  protected abstract readonly embeddingWeightName: string;
+  protected constructor(layout: DecoderLayout, weights: WeightStore, tokenizer: Tokenizer) {
+    this.dimensions = layout.dimensions;
+    this.tokenizer = tokenizer;
+    this.weights = weights;
+    this.layout = layout;
+    this.inverseFrequency = inverseFrequencies(layout.rotaryDim, layout.ropeTheta);
+    this.outputProjectionWeight = this.deriveOutputProjection();
+    weights.onReplace = (name) => {
+      if (layout.tieWordEmbeddings && name === layout.embeddingWeightName) {
+        this.outputProjectionWeight.dispose();
+        this.outputProjectionWeight = this.deriveOutputProjection();
+      }
+    };
+  }
+
+  /** [hidden, vocab], for `head`. */
+  protected get outputProjection(): tf.Tensor2D {
+    return this.outputProjectionWeight;
+  }
+
+  private deriveOutputProjection(): tf.Tensor2D {
+    if (this.layout.tieWordEmbeddings) return tf.transpose(this.weights.get(this.layout.embeddingWeightName)) as tf.Tensor2D;
+    return this.weights.get(this.layout.lmHeadWeightName) as tf.Tensor2D;
+  }
   protected abstract layerForward(x: tf.Tensor3D, context: LayerContext): LayerOutput;
   /** Final normalisation and output projection: [batch, seq, hidden] → [batch, seq, vocab]. */
   protected abstract head(hidden: tf.Tensor3D): tf.Tensor3D;
 
   embed(ids: tf.Tensor2D): tf.Tensor3D {
-    return tf.gather(this.weights.get(this.embeddingWeightName), ids.toInt()) as tf.Tensor3D;
+    return tf.gather(this.weights.get(this.layout.embeddingWeightName), ids.toInt()) as tf.Tensor3D;
   }
 
   forward(request: ForwardRequest): ForwardResult {
@@ -282,6 +317,7 @@ export abstract class DecoderModel implements CausalLanguageModel {
   }
 
   dispose(): void {
+    if (this.layout.tieWordEmbeddings) this.outputProjectionWeight.dispose();
     this.weights.dispose();
   }
 
