@@ -4,3 +4,5 @@ export { patchWasmBatchMatMul, registerWasmUnsortedSegmentSum } from './backend/
 export type * from './contracts/tokenizer.js';
 export type * from './contracts/causal-language-model.js';
 export { resolveDataDirectory } from './data-directory.js';
+export type * from './contracts/edit-request.js';
+export type * from './contracts/editor.js';
