@@ -33,3 +33,6 @@ export class BackendUnavailableError extends RecipeKitError {}
 
 /** A file or directory the user named does not exist or cannot be read. */
 export class DataNotFoundError extends RecipeKitError {}
+
+/** A dataset file is malformed: the message names the file, the record and the field. */
+export class InvalidDatasetError extends RecipeKitError {}
