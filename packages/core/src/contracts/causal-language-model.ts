@@ -91,8 +91,13 @@ export interface GenerateResult {
 export interface ContinuationRequest {
   /** Ids the model reads first (include BOS where the model expects it). */
   context: readonly number[];
-  /** Ids whose log-probabilities are scored, teacher-forced. */
+  /** Ids whose log-probabilities are scored, teacher-forced (may be empty when only candidates are asked). */
   continuation: readonly number[];
+  /**
+   * Next-token candidates scored at the position right after the context (multiple-choice option
+   * tokens): their log-probabilities come back in `candidateLogProbs`, in this order.
+   */
+  candidateIds?: readonly number[];
 }
 
 export interface ContinuationScore {
@@ -100,6 +105,8 @@ export interface ContinuationScore {
   logProbs: number[];
   /** The model's argmax at each of those positions (top-1 accuracy = share equal to the continuation). */
   argmaxIds: number[];
+  /** log p(candidateIds[i] | context), when candidates were asked. */
+  candidateLogProbs?: number[];
 }
 
 /** A decoder-only language model. Adapters implement it; editors and metrics use only this. */

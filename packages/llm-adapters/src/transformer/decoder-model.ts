@@ -259,6 +259,7 @@ export abstract class DecoderModel implements CausalLanguageModel {
       }
       this.checkTokenIds(request.context);
       this.checkTokenIds(request.continuation);
+      if (request.candidateIds) this.checkTokenIds(request.candidateIds);
     });
     const lengths = requests.map((r) => r.context.length + r.continuation.length);
     const width = Math.max(...lengths);
@@ -270,7 +271,8 @@ export abstract class DecoderModel implements CausalLanguageModel {
         mask[row * width + column] = 1;
       });
     });
-    return tf.tidy(() => {
+    const scores: ContinuationScore[] = [];
+    tf.tidy(() => {
       const forwardRequest: ForwardRequest = {
         ids: tf.tensor2d(ids, [requests.length, width], 'int32'),
         attentionMask: tf.tensor2d(mask, [requests.length, width]),
@@ -278,20 +280,26 @@ export abstract class DecoderModel implements CausalLanguageModel {
       if (options.prefix) forwardRequest.prefix = options.prefix;
       if (options.prefixLengths) forwardRequest.prefixLengths = options.prefixLengths;
       const { logits } = this.forward(forwardRequest);
-      return requests.map((request, row) => {
+      requests.forEach((request, row) => {
         const count = request.continuation.length;
-        if (count === 0) return { logProbs: [], argmaxIds: [] };
-        const rows = logits
-          .slice([row, request.context.length - 1, 0], [1, count, this.dimensions.vocabSize])
-          .reshape([count, this.dimensions.vocabSize]);
+        const vocab = this.dimensions.vocabSize;
+        // Positions context-1 … context+count-2 predict the continuation; context-1 also the candidates.
+        const rows = logits.slice([row, request.context.length - 1, 0], [1, Math.max(count, 1), vocab]).reshape([Math.max(count, 1), vocab]);
         const logProbabilities = tf.logSoftmax(rows);
-        const picked = tf.sum(tf.mul(logProbabilities, tf.oneHot(tf.tensor1d(request.continuation as number[], 'int32'), this.dimensions.vocabSize)), 1);
-        return {
-          logProbs: Array.from(picked.dataSync()),
-          argmaxIds: Array.from(tf.argMax(rows, 1).dataSync()),
-        };
+        const score: ContinuationScore = { logProbs: [], argmaxIds: [] };
+        if (count > 0) {
+          const targets = tf.oneHot(tf.tensor1d(request.continuation as number[], 'int32'), vocab);
+          score.logProbs = Array.from(tf.sum(tf.mul(logProbabilities, targets), 1).dataSync());
+          score.argmaxIds = Array.from(tf.argMax(rows, 1).dataSync());
+        }
+        if (request.candidateIds) {
+          const first = logProbabilities.slice([0, 0], [1, vocab]).reshape([vocab]);
+          score.candidateLogProbs = Array.from(tf.gather(first, tf.tensor1d(request.candidateIds as number[], 'int32')).dataSync());
+        }
+        scores.push(score);
       });
     });
+    return scores;
   }
 
   /**

@@ -168,3 +168,15 @@ describe.each(tinyArchitectures)('$name hooks and hidden states', (architecture)
     });
   });
 });
+
+describe.each(tinyArchitectures)('$name candidate scoring', (architecture) => {
+  it('scores next-token candidates after the context, equal to the continuation log-probabilities', async () => {
+    const model = await tinyModel(architecture, 5);
+    const [withCandidates] = model.scoreContinuations([{ context: [4, 5, 6], continuation: [], candidateIds: [7, 8, 9] }]);
+    const single = model.scoreContinuations([7, 8, 9].map((id) => ({ context: [4, 5, 6], continuation: [id] })));
+    expect(withCandidates?.logProbs).toEqual([]);
+    withCandidates?.candidateLogProbs?.forEach((value, i) => expect(value).toBeCloseTo(single[i]?.logProbs[0] as number, 5));
+    expect(withCandidates?.candidateLogProbs).toHaveLength(3);
+    model.dispose();
+  });
+});
