@@ -2,10 +2,11 @@
 import { RecipeKitError } from '@recipe-kit/core';
 import { parseCommandArguments, type Command, type CommandIo } from './command.js';
 import { demoCommand } from './demo-command.js';
+import { evalCommand } from './eval-command.js';
 import { generateCommand } from './generate-command.js';
 
 /** Subcommands by name. */
-const COMMANDS: readonly Command[] = [generateCommand, demoCommand];
+const COMMANDS: readonly Command[] = [generateCommand, evalCommand, demoCommand];
 
 function help(): string {
   const lines = COMMANDS.map((command) => `  ${command.name.padEnd(10)} ${command.summary}\n      ${command.usage}`);
