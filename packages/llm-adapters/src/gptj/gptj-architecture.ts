@@ -3,7 +3,9 @@ import { gptjConfigToJson, parseGptjConfig, type GptjConfig } from './gptj-confi
 import { GptjModel } from './gptj-model.js';
 
 function weightSpecs(config: GptjConfig): WeightSpec[] {
-  const { hiddenSize: h, intermediateSize: m, vocabSize } = config;
+  const { hiddenSize: h, intermediateSize: m, vocabSize: fullVocabSize } = config;
+  // Micro models store rows only for their compact vocabulary.
+  const vocabSize = config.vocabulary?.size ?? fullVocabSize;
   const specs: WeightSpec[] = [{ name: 'transformer.wte.weight', shape: [vocabSize, h], linear: false }];
   for (let i = 0; i < config.numLayers; i++) {
     const p = `transformer.h.${i}.`;

@@ -1,5 +1,6 @@
 import { InvalidConfigError } from '@recipe-kit/core';
 import { ConfigReader } from '../config-reader.js';
+import { COMPACT_VOCABULARY_FIELD, CompactVocabulary } from '../transformer/compact-vocabulary.js';
 
 /** GPT-J hyperparameters, named as in Hugging Face's GPTJConfig. */
 export interface GptjConfig {
@@ -15,6 +16,8 @@ export interface GptjConfig {
   maxPositions: number;
   layerNormEpsilon: number;
   tieWordEmbeddings: boolean;
+  /** Ids whose embedding/output rows are stored (micro models); null = all vocabSize rows. */
+  vocabulary: CompactVocabulary | null;
 }
 
 export function parseGptjConfig(json: Record<string, unknown>, source: string): GptjConfig {
@@ -33,6 +36,7 @@ export function parseGptjConfig(json: Record<string, unknown>, source: string): 
       'Set rotary_dim to at most the head dimension in config.json.',
     );
   }
+  const vocabSize = read.positiveInteger('vocab_size');
   return {
     hiddenSize,
     intermediateSize: read.positiveInteger('n_inner', 4 * hiddenSize),
@@ -40,10 +44,11 @@ export function parseGptjConfig(json: Record<string, unknown>, source: string): 
     numHeads,
     headDim,
     rotaryDim,
-    vocabSize: read.positiveInteger('vocab_size'),
+    vocabSize,
     maxPositions: read.positiveInteger('n_positions'),
     layerNormEpsilon: read.positiveNumber('layer_norm_epsilon', 1e-5),
     tieWordEmbeddings: read.boolean('tie_word_embeddings', false),
+    vocabulary: CompactVocabulary.fromConfig(json, source, vocabSize),
   };
 }
 
@@ -62,5 +67,6 @@ export function gptjConfigToJson(config: GptjConfig): Record<string, unknown> {
     layer_norm_epsilon: config.layerNormEpsilon,
     tie_word_embeddings: config.tieWordEmbeddings,
     torch_dtype: 'float32',
+    ...(config.vocabulary ? { [COMPACT_VOCABULARY_FIELD]: Array.from(config.vocabulary.ids) } : {}),
   };
 }

@@ -36,6 +36,7 @@ export class GptjModel extends DecoderModel {
         tieWordEmbeddings: config.tieWordEmbeddings,
         embeddingWeightName: EMBEDDING,
         lmHeadWeightName: 'lm_head.weight',
+        vocabulary: config.vocabulary,
       },
       weights,
       tokenizer,
@@ -68,7 +69,7 @@ export class GptjModel extends DecoderModel {
     return { hidden: tf.addN([x, attention, mlpOutput]) as tf.Tensor3D, present: { key, value } };
   }
 
-  protected head(hidden: tf.Tensor3D): tf.Tensor3D {
+  protected storedHead(hidden: tf.Tensor3D): tf.Tensor3D {
     const normed = layerNorm(hidden, this.weights.get('transformer.ln_f.weight'), this.weights.get('transformer.ln_f.bias'), this.config.layerNormEpsilon);
     return linear(normed, this.outputProjection, this.weights.get('lm_head.bias'));
   }

@@ -3,7 +3,9 @@ import { llamaConfigToJson, parseLlamaConfig, type LlamaConfig } from './llama-c
 import { LlamaModel } from './llama-model.js';
 
 function weightSpecs(config: LlamaConfig): WeightSpec[] {
-  const { hiddenSize: h, intermediateSize: m, numHeads, numKeyValueHeads, headDim, vocabSize } = config;
+  const { hiddenSize: h, intermediateSize: m, numHeads, numKeyValueHeads, headDim, vocabSize: fullVocabSize } = config;
+  // Micro models store rows only for their compact vocabulary.
+  const vocabSize = config.vocabulary?.size ?? fullVocabSize;
   const specs: WeightSpec[] = [{ name: 'model.embed_tokens.weight', shape: [vocabSize, h], linear: false }];
   for (let i = 0; i < config.numLayers; i++) {
     const p = `model.layers.${i}.`;

@@ -1,5 +1,6 @@
 import { InvalidConfigError } from '@recipe-kit/core';
 import { ConfigReader } from '../config-reader.js';
+import { COMPACT_VOCABULARY_FIELD, CompactVocabulary } from '../transformer/compact-vocabulary.js';
 
 /** LLaMA-2 hyperparameters, named as in Hugging Face's LlamaConfig. */
 export interface LlamaConfig {
@@ -15,6 +16,8 @@ export interface LlamaConfig {
   rmsNormEpsilon: number;
   ropeTheta: number;
   tieWordEmbeddings: boolean;
+  /** Ids whose embedding/output rows are stored (micro models); null = all vocabSize rows. */
+  vocabulary: CompactVocabulary | null;
 }
 
 export function parseLlamaConfig(json: Record<string, unknown>, source: string): LlamaConfig {
@@ -33,6 +36,7 @@ export function parseLlamaConfig(json: Record<string, unknown>, source: string):
   read.divisible('num_attention_heads', numHeads, 'num_key_value_heads', numKeyValueHeads);
   const headDim = read.positiveInteger('head_dim', hiddenSize / numHeads);
   if (headDim % 2 !== 0) read.divisible('head_dim', headDim, 'two (rotary pairs)', 2);
+  const vocabSize = read.positiveInteger('vocab_size');
   return {
     hiddenSize,
     intermediateSize: read.positiveInteger('intermediate_size'),
@@ -40,11 +44,12 @@ export function parseLlamaConfig(json: Record<string, unknown>, source: string):
     numHeads,
     numKeyValueHeads,
     headDim,
-    vocabSize: read.positiveInteger('vocab_size'),
+    vocabSize,
     maxPositions: read.positiveInteger('max_position_embeddings'),
     rmsNormEpsilon: read.positiveNumber('rms_norm_eps', 1e-6),
     ropeTheta: read.positiveNumber('rope_theta', 10000),
     tieWordEmbeddings: read.boolean('tie_word_embeddings', false),
+    vocabulary: CompactVocabulary.fromConfig(json, source, vocabSize),
   };
 }
 
@@ -65,5 +70,6 @@ export function llamaConfigToJson(config: LlamaConfig): Record<string, unknown> 
     rope_theta: config.ropeTheta,
     tie_word_embeddings: config.tieWordEmbeddings,
     torch_dtype: 'float32',
+    ...(config.vocabulary ? { [COMPACT_VOCABULARY_FIELD]: Array.from(config.vocabulary.ids) } : {}),
   };
 }

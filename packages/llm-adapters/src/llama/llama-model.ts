@@ -33,6 +33,7 @@ export class LlamaModel extends DecoderModel {
         tieWordEmbeddings: config.tieWordEmbeddings,
         embeddingWeightName: EMBEDDING,
         lmHeadWeightName: 'lm_head.weight',
+        vocabulary: config.vocabulary,
       },
       weights,
       tokenizer,
@@ -64,7 +65,7 @@ export class LlamaModel extends DecoderModel {
     return { hidden: tf.add(afterAttention, mlpOutput) as tf.Tensor3D, present: { key, value } };
   }
 
-  protected head(hidden: tf.Tensor3D): tf.Tensor3D {
+  protected storedHead(hidden: tf.Tensor3D): tf.Tensor3D {
     return linear(rmsNorm(hidden, this.weights.get('model.norm.weight'), this.config.rmsNormEpsilon), this.outputProjection);
   }
 }

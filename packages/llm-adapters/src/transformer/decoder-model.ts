@@ -15,6 +15,7 @@ import {
   type Tokenizer,
 } from '@recipe-kit/core';
 import { attentionBias } from './attention.js';
+import type { CompactVocabulary } from './compact-vocabulary.js';
 import { disposeCache, type KeyValueCache, type LayerKeyValues } from './kv-cache.js';
 import { inverseFrequencies, rotaryTables, type RotaryTables } from './rotary.js';
 import { argmax, createRandom, sampleToken } from './sampling.js';
@@ -29,6 +30,7 @@ export interface DecoderLayout {
   tieWordEmbeddings: boolean;
   embeddingWeightName: string;
   lmHeadWeightName: string;
+  vocabulary: CompactVocabulary | null;
 }
 
 /** What one decoder layer needs besides its input. */
@@ -110,9 +112,9 @@ export abstract class DecoderModel implements CausalLanguageModel {
     };
   }
 
-  /** [hidden, vocab], for `head`. */
+  /** [hidden, vocab], for `storedHead` (read each time: setWeight may have replaced lm_head). */
   protected get outputProjection(): tf.Tensor2D {
-    return this.outputProjectionWeight;
+    return this.layout.tieWordEmbeddings ? this.outputProjectionWeight : (this.weights.get(this.layout.lmHeadWeightName) as tf.Tensor2D);
   }
 
   private deriveOutputProjection(): tf.Tensor2D {
@@ -120,11 +122,23 @@ export abstract class DecoderModel implements CausalLanguageModel {
     return this.weights.get(this.layout.lmHeadWeightName) as tf.Tensor2D;
   }
   protected abstract layerForward(x: tf.Tensor3D, context: LayerContext): LayerOutput;
-  /** Final normalisation and output projection: [batch, seq, hidden] → [batch, seq, vocab]. */
-  protected abstract head(hidden: tf.Tensor3D): tf.Tensor3D;
+  /** Final normalisation and output projection: [batch, seq, hidden] → [batch, seq, stored vocab]. */
+  protected abstract storedHead(hidden: tf.Tensor3D): tf.Tensor3D;
+
+  /** [batch, seq, hidden] → [batch, seq, vocab] logits over the full tokenizer vocabulary. */
+  protected head(hidden: tf.Tensor3D): tf.Tensor3D {
+    const stored = this.storedHead(hidden);
+    return this.layout.vocabulary ? this.layout.vocabulary.expandLogits(stored) : stored;
+  }
+
+  /** The compact vocabulary of a micro model (null when every id has its own row). */
+  get vocabulary(): CompactVocabulary | null {
+    return this.layout.vocabulary;
+  }
 
   embed(ids: tf.Tensor2D): tf.Tensor3D {
-    return tf.gather(this.weights.get(this.layout.embeddingWeightName), ids.toInt()) as tf.Tensor3D;
+    const rows = this.layout.vocabulary ? this.layout.vocabulary.toStored(ids) : ids.toInt();
+    return tf.gather(this.weights.get(this.layout.embeddingWeightName), rows) as tf.Tensor3D;
   }
 
   forward(request: ForwardRequest): ForwardResult {
