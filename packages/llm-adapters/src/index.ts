@@ -9,3 +9,5 @@ export type { GptjConfig } from './gptj/gptj-config.js';
 export { resolveTokenizer } from './resolve-tokenizer.js';
 export * from './tokenizers/index.js';
 export * from './checkpoints/index.js';
+export * from './training/index.js';
+export { CompactVocabulary } from './transformer/compact-vocabulary.js';

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   ContextOverflowError,
   InvalidInputError,
+  UnsupportedCapabilityError,
   type CausalLanguageModel,
   type ContinuationRequest,
   type ContinuationScore,
@@ -142,6 +143,43 @@ export abstract class DecoderModel implements CausalLanguageModel {
   }
 
   forward(request: ForwardRequest): ForwardResult {
+    return this.forwardWith(request, true);
+  }
+
+  /**
+   * Logits over the stored vocabulary ([batch, seq, stored]): for training, where expanding to the
+   * full tokenizer vocabulary would only cost time. Targets map with `vocabulary.storedIds`.
+   */
+  forwardStoredLogits(request: ForwardRequest): tf.Tensor3D {
+    return this.forwardWith(request, false).logits;
+  }
+
+  /**
+   * Turns every weight into a trainable tf.Variable (once) and returns them, named by weight.
+   * Tied embeddings are refused: the output projection is a derived copy that gradients skip.
+   */
+  trainableVariables(): Map<string, tf.Variable> {
+    if (this.layout.tieWordEmbeddings) {
+      throw new UnsupportedCapabilityError(
+        'Training a model with tied input/output embeddings is not supported.',
+        'Use tie_word_embeddings: false for models you train (micro models are untied).',
+      );
+    }
+    const variables = new Map<string, tf.Variable>();
+    for (const name of this.weights.names()) {
+      const weight = this.weights.get(name);
+      if (weight instanceof tf.Variable) {
+        variables.set(name, weight);
+        continue;
+      }
+      const variable = tf.variable(weight, true);
+      this.weights.set(name, variable);
+      variables.set(name, variable);
+    }
+    return variables;
+  }
+
+  private forwardWith(request: ForwardRequest, expandVocabulary: boolean): ForwardResult {
     return tf.tidy(() => {
       const tokens = this.tokenEmbeddings(request);
       const [batch, seq] = tokens.shape;
@@ -165,7 +203,8 @@ export abstract class DecoderModel implements CausalLanguageModel {
       const stack = this.runStack(inputs, mask, positions, undefined, request.hooks, request.outputHiddenStates === true);
       const dropPrefix = (x: tf.Tensor3D): tf.Tensor3D =>
         prefixLength > 0 ? x.slice([0, prefixLength, 0], [batch, seq, x.shape[2]]) : x;
-      const logits = this.head(dropPrefix(stack.hidden));
+      const tokenHidden = dropPrefix(stack.hidden);
+      const logits = expandVocabulary ? this.head(tokenHidden) : this.storedHead(tokenHidden);
       const result: ForwardResult = { logits };
       if (stack.hiddenStates) result.hiddenStates = stack.hiddenStates.map(dropPrefix);
       return result as unknown as tf.TensorContainerObject;
