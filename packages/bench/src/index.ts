@@ -1,1 +1,11 @@
-export {};
+export * from './datasets/index.js';
+export * from './synthetic-world/index.js';
+export * from './metrics/edit-metrics.js';
+export * from './metrics/general-ability.js';
+export * from './metrics/tokenize-probe.js';
+export * from './protocols/edit-protocol.js';
+export * from './editors/editor-registry.js';
+export { NoopEditor } from './editors/noop-editor.js';
+export { runEvaluation } from './evaluation/run-evaluation.js';
+export type { EvaluationOptions, EvaluationResult } from './evaluation/run-evaluation.js';
+export type { RunSummary } from './evaluation/summarize.js';

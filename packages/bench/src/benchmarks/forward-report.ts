@@ -118,6 +118,9 @@ export interface ForwardReport {
   gitDirty: boolean | null;
   machine: MachineInfo;
   totalSeconds: number;
+  /** os.loadavg() (1, 5, 15 min) when the run started and ended: other work on the machine skews timings. */
+  loadAverageStart: number[];
+  loadAverageEnd: number[];
   rows: ForwardRow[];
 }
 

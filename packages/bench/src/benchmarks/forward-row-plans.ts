@@ -116,7 +116,7 @@ export function planWasmDepth(counts: LlamaParameterCounts): DepthPlan {
     fullParameterBytes,
     note:
       `TRUNCATED DEPTH: ${layersRun} of ${counts.layers} layers (same width). The full model's float32 weights are ` +
-      `${gib(fullParameterBytes)} GiB, over the 4 GiB wasm32 heap; ${layersRun} layers need ~${gib(estimateWasmHeapBytes(counts, layersRun))} GiB ` +
+      `${(fullParameterBytes / 1e9).toFixed(2)} GB (${gib(fullParameterBytes)} GiB) before XNNPACK's packed copies, over the 4 GiB wasm32 heap; ${layersRun} layers need ~${gib(estimateWasmHeapBytes(counts, layersRun))} GiB ` +
       `(weights + XNNPACK packed copies + ${WASM_HEAP_RESERVE_BYTES / 2 ** 20} MiB reserve). Compare per-layer-normalised numbers only.`,
   };
 }

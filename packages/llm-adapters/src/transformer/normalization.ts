@@ -20,7 +20,7 @@ export function layerNorm(x: tf.Tensor3D, weight: tf.Tensor, bias: tf.Tensor, ep
 /** GPT-2's tanh approximation of GELU ("gelu_new"). */
 export function geluNew(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+    const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(tf.square(x), x))));
     return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
   });
 }

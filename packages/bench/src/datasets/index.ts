@@ -1,0 +1,15 @@
+export { datasetEntry, datasetNames, datasetRegistry, loadEditDataset, loadGeneralTask } from './dataset-registry.js';
+export type { DatasetEntry, DatasetLoadOptions, DatasetName, EditDatasetEntry, EditDatasetName, GeneralTaskEntry, GeneralTaskName } from './dataset-registry.js';
+export { loadCounterfact, counterfactSplits, type CounterfactSplit, type LoadCounterfactOptions } from './load-counterfact.js';
+export { loadZsre, type LoadZsreOptions } from './load-zsre.js';
+export { loadRipe, ripeExampleTypes, ripeGeneralityTypes, ripeLocalityTypes, type LoadRipeOptions } from './load-ripe.js';
+export { loadCsqa } from './load-csqa.js';
+export { loadMmlu, mmluSplits, type LoadMmluOptions, type MmluSplit } from './load-mmlu.js';
+export { anliOptions, anliPrompt, loadAnli, type AnliRound, type LoadAnliOptions } from './load-anli.js';
+export { loadSquad2, squad2Instruction, squad2NoAnswer, squad2Prompt } from './load-squad2.js';
+export { multipleChoiceInstruction, multipleChoicePrompt } from './multiple-choice-prompt.js';
+export { findSubjectInPrompt } from './find-subject-in-prompt.js';
+export type { SubjectMismatchOptions, SubjectMismatchPolicy } from './resolve-subject.js';
+export type { LoaderOptions } from './loader-options.js';
+export { parseCsv, type CsvRow } from './parse-csv.js';
+export type { GenerativeTask, MultipleChoiceTask } from './general-task.js';
