@@ -4,9 +4,10 @@ import { parseCommandArguments, type Command, type CommandIo } from './command.j
 import { demoCommand } from './demo-command.js';
 import { evalCommand } from './eval-command.js';
 import { generateCommand } from './generate-command.js';
+import { pretrainCommand } from './pretrain-command.js';
 
 /** Subcommands by name. */
-const COMMANDS: readonly Command[] = [generateCommand, evalCommand, demoCommand];
+const COMMANDS: readonly Command[] = [generateCommand, evalCommand, pretrainCommand, demoCommand];
 
 function help(): string {
   const lines = COMMANDS.map((command) => `  ${command.name.padEnd(10)} ${command.summary}\n      ${command.usage}`);

@@ -61,6 +61,12 @@ export class CompactVocabulary {
     return CompactVocabulary.fromIds(value as number[], fullSize, source);
   }
 
+  /** The stored row of a full id, or null when the id has no row (its probability is 0). */
+  storedIndex(id: number): number | null {
+    const column = this.expandTable[id];
+    return column === undefined || column === this.ids.length ? null : column;
+  }
+
   /** Stored rows for full ids (plain numbers), e.g. training targets. */
   storedIds(fullIds: readonly number[]): number[] {
     return fullIds.map((id) => this.toStoredTable[id] as number);

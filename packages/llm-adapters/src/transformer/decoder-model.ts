@@ -22,6 +22,9 @@ import { inverseFrequencies, rotaryTables, type RotaryTables } from './rotary.js
 import { argmax, createRandom, sampleToken } from './sampling.js';
 import { WeightStore } from './weight-store.js';
 
+/** log p of a token a compact-vocabulary model cannot emit (its logit is -1e9). */
+const ABSENT_LOG_PROBABILITY = -1e9;
+
 /** What the shared decoder needs to know of an architecture's shape and weight names. */
 export interface DecoderLayout {
   dimensions: ModelDimensions;
@@ -332,23 +335,31 @@ export abstract class DecoderModel implements CausalLanguageModel {
       };
       if (options.prefix) forwardRequest.prefix = options.prefix;
       if (options.prefixLengths) forwardRequest.prefixLengths = options.prefixLengths;
-      const { logits } = this.forward(forwardRequest);
+      // Scored over the stored vocabulary: for a compact-vocabulary model the absent ids have
+      // probability exactly 0, so log-probabilities and argmaxes equal the full-vocabulary ones
+      // without building [batch, seq, 32000] logits.
+      const logits = this.forwardWith(forwardRequest, false).logits;
+      const vocabulary = this.layout.vocabulary;
+      const stored = logits.shape[2];
+      const storedIndex = (id: number): number | null => (vocabulary ? vocabulary.storedIndex(id) : id);
+      const fullId = (index: number): number => (vocabulary ? (vocabulary.ids[index] as number) : index);
       requests.forEach((request, row) => {
         const count = request.continuation.length;
-        const vocab = this.dimensions.vocabSize;
+        const positions = Math.max(count, 1);
         // Positions context-1 … context+count-2 predict the continuation; context-1 also the candidates.
-        const rows = logits.slice([row, request.context.length - 1, 0], [1, Math.max(count, 1), vocab]).reshape([Math.max(count, 1), vocab]);
+        const rows = logits.slice([row, request.context.length - 1, 0], [1, positions, stored]).reshape([positions, stored]);
         const logProbabilities = tf.logSoftmax(rows);
+        const flat = logProbabilities.dataSync();
+        const logProbabilityOf = (position: number, id: number): number => {
+          const index = storedIndex(id);
+          return index === null ? ABSENT_LOG_PROBABILITY : (flat[position * stored + index] as number);
+        };
         const score: ContinuationScore = { logProbs: [], argmaxIds: [] };
         if (count > 0) {
-          const targets = tf.oneHot(tf.tensor1d(request.continuation as number[], 'int32'), vocab);
-          score.logProbs = Array.from(tf.sum(tf.mul(logProbabilities, targets), 1).dataSync());
-          score.argmaxIds = Array.from(tf.argMax(rows, 1).dataSync());
+          score.logProbs = request.continuation.map((id, t) => logProbabilityOf(t, id));
+          score.argmaxIds = Array.from(tf.argMax(rows, 1).dataSync(), fullId);
         }
-        if (request.candidateIds) {
-          const first = logProbabilities.slice([0, 0], [1, vocab]).reshape([vocab]);
-          score.candidateLogProbs = Array.from(tf.gather(first, tf.tensor1d(request.candidateIds as number[], 'int32')).dataSync());
-        }
+        if (request.candidateIds) score.candidateLogProbs = request.candidateIds.map((id) => logProbabilityOf(0, id));
         scores.push(score);
       });
     });

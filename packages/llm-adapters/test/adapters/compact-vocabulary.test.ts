@@ -43,6 +43,17 @@ describe.each(tinyArchitectures)('$name with a compact vocabulary', (architectur
     // An id outside the kept set does not crash: it reads the row of the smallest kept id.
     expect(() => compact.forward({ ids: tf.tensor2d([[1, 777]], undefined, 'int32') })).not.toThrow();
 
+    // Scoring over stored rows equals scoring over the expanded logits (absent ids: probability 0).
+    const [score] = compact.scoreContinuations([{ context: [1, 450], continuation: [4799, 13, 777], candidateIds: [100, 3] }]);
+    const fullLogProbabilities = tf.logSoftmax(compact.forward({ ids: tf.tensor2d([[1, 450, 4799, 13]], undefined, 'int32') }).logits).arraySync() as number[][][];
+    expect(score?.logProbs[0]).toBeCloseTo(fullLogProbabilities[0]?.[1]?.[4799] as number, 4);
+    expect(score?.logProbs[1]).toBeCloseTo(fullLogProbabilities[0]?.[2]?.[13] as number, 4);
+    expect(score?.logProbs[2]).toBeLessThan(-1e8);
+    expect(score?.candidateLogProbs?.[0]).toBeCloseTo(fullLogProbabilities[0]?.[1]?.[100] as number, 4);
+    expect(score?.candidateLogProbs?.[1]).toBeLessThan(-1e8);
+    const row = fullLogProbabilities[0]?.[1] as number[];
+    expect(score?.argmaxIds[0]).toBe(row.indexOf(Math.max(...row)));
+
     const directory = mkdtempSync(path.join(os.tmpdir(), 'recipe-kit-compact-'));
     await saveModel(compact, directory);
     const reloaded = await loadModel(directory);
