@@ -9,3 +9,4 @@ export { NoopEditor } from './editors/noop-editor.js';
 export { runEvaluation } from './evaluation/run-evaluation.js';
 export type { EvaluationOptions, EvaluationResult } from './evaluation/run-evaluation.js';
 export type { RunSummary } from './evaluation/summarize.js';
+export * from './report/index.js';

@@ -7,10 +7,12 @@ export interface Command {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
+  /** When set, positional arguments are accepted and handed to `run` as values[positionals] (a string[]). */
+  positionals?: string;
   run(values: ParsedValues, io: CommandIo): Promise<void>;
 }
 
-export type ParsedValues = Record<string, string | boolean | undefined>;
+export type ParsedValues = Record<string, string | boolean | string[] | undefined>;
 
 export interface CommandIo {
   /** Results (JSON, tables): stdout. */
@@ -22,6 +24,7 @@ export interface CommandIo {
 export function parseCommandArguments(command: Command, argv: string[]): ParsedValues {
   try {
     const { values, positionals } = parseArgs({ args: argv, options: command.options, strict: true, allowPositionals: true });
+    if (command.positionals !== undefined) return { ...(values as ParsedValues), [command.positionals]: positionals };
     if (positionals.length > 0) {
       throw new InvalidInputError(`Unexpected argument "${positionals[0]}".`, `Usage: ${command.usage}`);
     }
