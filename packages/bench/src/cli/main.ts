@@ -4,11 +4,12 @@ import { parseCommandArguments, type Command, type CommandIo } from './command.j
 import { demoCommand } from './demo-command.js';
 import { evalCommand } from './eval-command.js';
 import { generateCommand } from './generate-command.js';
+import { mainJobCommand } from './main-job-command.js';
 import { pretrainCommand } from './pretrain-command.js';
 import { reportCommand } from '../report/report-command.js';
 
 /** Subcommands by name. */
-const COMMANDS: readonly Command[] = [generateCommand, evalCommand, reportCommand, pretrainCommand, demoCommand];
+const COMMANDS: readonly Command[] = [mainJobCommand, generateCommand, evalCommand, reportCommand, pretrainCommand, demoCommand];
 
 function help(): string {
   const lines = COMMANDS.map((command) => `  ${command.name.padEnd(10)} ${command.summary}\n      ${command.usage}`);
