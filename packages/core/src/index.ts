@@ -6,3 +6,5 @@ export type * from './contracts/causal-language-model.js';
 export { resolveDataDirectory } from './data-directory.js';
 export type * from './contracts/edit-request.js';
 export type * from './contracts/editor.js';
+export type * from './contracts/text-encoder.js';
+export type * from './contracts/knowledge-index.js';
