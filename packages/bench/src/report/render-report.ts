@@ -207,7 +207,9 @@ function unionKeys(runs: readonly EvalRun[], pick: (run: EvalRun) => Record<stri
 function renderFineGrainedTable(group: RunGroup, next: () => number): string | null {
   const generalityTypes = unionKeys(group.runs, (run) => run.summary.generalityByType);
   const localityTypes = unionKeys(group.runs, (run) => run.summary.localityByType);
-  if (generalityTypes.length + localityTypes.length === 0) return null;
+  // Plain rephrase/neighbourhood probes repeat the main table; only fine-grained (RIPE) types earn one.
+  const generic = new Set(['rephrase', 'neighborhood']);
+  if ([...generalityTypes, ...localityTypes].every((type) => generic.has(type))) return null;
   const percent = (value: number) => formatPercent(value);
   const columns: BlockColumn[] = [
     ...generalityTypes.map((type) => ({
