@@ -8,3 +8,4 @@ export type * from './contracts/edit-request.js';
 export type * from './contracts/editor.js';
 export type * from './contracts/text-encoder.js';
 export type * from './contracts/knowledge-index.js';
+export { createRandom } from './random.js';

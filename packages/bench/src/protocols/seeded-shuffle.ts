@@ -1,4 +1,4 @@
-import { createRandom } from './random.js';
+import { createRandom } from '@recipe-kit/core';
 
 /** Fisher–Yates with a seeded generator: the same seed gives the same order on every machine. */
 export function seededShuffle<T>(items: readonly T[], seed: number): T[] {

@@ -1,5 +1,5 @@
 import { InvalidInputError } from '@recipe-kit/core';
-import { createRandom } from '../protocols/random.js';
+import { createRandom } from '@recipe-kit/core';
 import { deriveSeed } from './derive-seed.js';
 import { generateSubjectNames } from './generate-subject-names.js';
 import { syntheticRelations, type SyntheticRelation } from './synthetic-relations.js';

@@ -1,5 +1,5 @@
 import { InvalidInputError, type EditRequest, type Probe } from '@recipe-kit/core';
-import { createRandom } from '../protocols/random.js';
+import { createRandom } from '@recipe-kit/core';
 import { seededShuffle } from '../protocols/seeded-shuffle.js';
 import { deriveSeed } from './derive-seed.js';
 import { fillTemplate, subjectPlaceholder, type SyntheticRelation } from './synthetic-relations.js';

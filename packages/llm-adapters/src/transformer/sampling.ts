@@ -1,14 +1,4 @@
-/** Deterministic PRNG (mulberry32): the same seed gives the same samples on every backend. */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { createRandom } from '@recipe-kit/core';
 
 /** Index of the largest value; the first one on ties (as torch.argmax and llama2.c). */
 export function argmax(values: ArrayLike<number>): number {

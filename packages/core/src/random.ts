@@ -1,4 +1,7 @@
-/** mulberry32: small, fast, and identical everywhere (unlike Math.random). */
+/**
+ * Deterministic PRNG (mulberry32): the same seed gives the same stream on every machine and
+ * backend, unlike Math.random. Used for sampling, shuffles and synthetic data.
+ */
 export function createRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
