@@ -1,0 +1,231 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { DataNotFoundError, InvalidCheckpointError, InvalidConfigError, type TextEncoder } from '@recipe-kit/core';
+import { BertEncoder } from '../bert/bert-encoder.js';
+import { readSafetensors } from '../checkpoints/read-safetensors.js';
+import { writeSafetensors } from '../checkpoints/write-safetensors.js';
+import { DefaultEncoder } from '../default-encoder/default-encoder.js';
+import type { EncoderTokenizer } from '../tokenizers/encoder-tokenizer.js';
+import { VariableStore } from '../transformer/variable-store.js';
+import { KnowledgeSentinel } from './knowledge-sentinel.js';
+import { poolEncodedText } from './pool-encoded-text.js';
+import { PromptHead } from './prompt-head.js';
+import { RECIPE_SPEC_REPRESENTATION_DIM, resolveRecipeEncoderConfig, type RecipeEncoderConfig } from './recipe-encoder-config.js';
+import { RepresentationHead } from './representation-head.js';
+
+/** A text encoder RecipeEncoder can save and load with itself. */
+export interface SavableTextEncoder extends TextEncoder {
+  readonly kind: 'bert' | 'default';
+  save(dir: string): Promise<void>;
+  configJson(): Record<string, unknown>;
+}
+
+/** Knowledge representations and their continuous prompts. */
+export interface EncodedKnowledge {
+  /** r_k [n, d_r] */
+  representations: tf.Tensor2D;
+  /** p_k [n, l, d_llm] */
+  prompts: tf.Tensor3D;
+}
+
+const CONFIG_FILE = 'recipe-encoder.json';
+const HEADS_FILE = 'recipe-heads.safetensors';
+const ENCODER_DIR = 'encoder';
+const FORMAT = 'recipe-kit/recipe-encoder@1';
+
+/**
+ * RECIPE's trainable retriever and prompt encoder: a text encoder f_rm with pooling, the knowledge
+ * head MLP_K, the query head MLP_Q, the prompt head MLP_P and the knowledge sentinel Θ. Every method
+ * is synchronous and differentiable, so a training step can call them inside `tf.variableGrads`.
+ * Returned tensors belong to the caller.
+ */
+export class RecipeEncoder {
+  readonly knowledgeHead: RepresentationHead;
+  readonly queryHead: RepresentationHead;
+  readonly promptHead: PromptHead;
+  readonly sentinel: KnowledgeSentinel;
+
+  private constructor(
+    readonly encoder: SavableTextEncoder,
+    readonly config: RecipeEncoderConfig,
+    private readonly heads: VariableStore,
+  ) {
+    const features = 4 * encoder.width;
+    this.knowledgeHead = new RepresentationHead(heads, 'knowledge_head', features, config.representationDim);
+    this.queryHead = new RepresentationHead(heads, 'query_head', features, config.representationDim);
+    this.promptHead = new PromptHead(heads, 'prompt_head', config.representationDim, config.promptLength, config.llmWidth);
+    this.sentinel = new KnowledgeSentinel(heads, 'sentinel', config.sentinelLength, encoder.width);
+  }
+
+  /** New heads and sentinel (seeded) around `encoder`, which the RecipeEncoder now owns. */
+  static create(encoder: SavableTextEncoder, partial: Partial<RecipeEncoderConfig> & { llmWidth: number }): RecipeEncoder {
+    const config = resolveRecipeEncoderConfig(partial);
+    const heads = new VariableStore();
+    const features = 4 * encoder.width;
+    RepresentationHead.create(heads, 'knowledge_head', features, config.representationDim, config.seed);
+    RepresentationHead.create(heads, 'query_head', features, config.representationDim, config.seed);
+    PromptHead.create(heads, 'prompt_head', config.representationDim, config.promptLength, config.llmWidth, config.seed);
+    KnowledgeSentinel.create(heads, 'sentinel', config.sentinelLength, encoder.width, config.seed);
+    return new RecipeEncoder(encoder, config, heads);
+  }
+
+  /** f_rm: pool(Enc(texts)) [n, 4·width] */
+  encodeFeatures(texts: readonly string[]): tf.Tensor2D {
+    return tf.tidy(() => poolEncodedText(this.encoder.encode(texts)));
+  }
+
+  /** r_k = MLP_K(f_rm(k)) [n, d_r] */
+  knowledgeRepresentations(texts: readonly string[]): tf.Tensor2D {
+    return tf.tidy(() => this.knowledgeHead.apply(this.encodeFeatures(texts)));
+  }
+
+  /** r_k [n, d_r] and p_k = MLP_P(r_k) [n, l, d_llm] */
+  encodeKnowledge(texts: readonly string[]): EncodedKnowledge {
+    return tf.tidy(() => {
+      const representations = this.knowledgeRepresentations(texts);
+      return { representations, prompts: this.promptHead.apply(representations) };
+    });
+  }
+
+  /** r_q = MLP_Q(f_rm(q)) [n, d_r] */
+  encodeQueries(texts: readonly string[]): tf.Tensor2D {
+    return tf.tidy(() => this.queryHead.apply(this.encodeFeatures(texts)));
+  }
+
+  /** p = MLP_P(r) [n, l, d_llm] for given knowledge representations [n, d_r]. */
+  prompts(representations: tf.Tensor2D): tf.Tensor3D {
+    return this.promptHead.apply(representations);
+  }
+
+  /** r_Θ = MLP_K(pool(Enc(Θ))) [1, d_r] */
+  sentinelRepresentation(): tf.Tensor2D {
+    return this.sentinel.representation(this.encoder, this.knowledgeHead);
+  }
+
+  /** Every trainable variable: `encoder.*`, `knowledge_head.*`, `query_head.*`, `prompt_head.*`, `sentinel`. */
+  trainableVariables(): Map<string, tf.Variable> {
+    const result = new Map<string, tf.Variable>();
+    for (const [name, variable] of this.encoder.trainableVariables()) result.set(`encoder.${name}`, variable);
+    for (const [name, variable] of this.heads.trainable()) result.set(name, variable);
+    return result;
+  }
+
+  /**
+   * A sha256 over the config and every trainable weight (names, shapes, float32 bytes, sorted by
+   * name), as `sha256:<hex>`. Frozen weights (word vectors with trainWordVectors false) are covered
+   * only through the config (they come from the pinned wink package). Representations stored in a knowledge repository are only valid for the
+   * encoder with the same fingerprint.
+   */
+  async fingerprint(): Promise<string> {
+    const hash = createHash('sha256');
+    hash.update(JSON.stringify(this.describe()));
+    const variables = [...this.trainableVariables()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [name, variable] of variables) {
+      hash.update(`${name}[${variable.shape.join(',')}]`);
+      const data = (await variable.data()) as Float32Array;
+      hash.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    }
+    return `sha256:${hash.digest('hex')}`;
+  }
+
+  /** Writes recipe-encoder.json (config, encoder kind + config, fingerprint), recipe-heads.safetensors and encoder/. */
+  async save(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    await this.encoder.save(path.join(dir, ENCODER_DIR));
+    await writeSafetensors(path.join(dir, HEADS_FILE), await this.heads.toNamedTensors());
+    const content = { format: FORMAT, ...this.describe(), fingerprint: await this.fingerprint() };
+    await writeFile(path.join(dir, CONFIG_FILE), `${JSON.stringify(content, null, 2)}\n`);
+  }
+
+  /**
+   * Loads what `save` wrote and checks the fingerprint. A BERT/RoBERTa encoder without tokenizer
+   * files in encoder/ needs `tokenizer`.
+   */
+  static async load(dir: string, options: { tokenizer?: EncoderTokenizer } = {}): Promise<RecipeEncoder> {
+    const configFile = path.join(dir, CONFIG_FILE);
+    const text = await readFile(configFile, 'utf8').catch((cause: unknown) => {
+      throw new DataNotFoundError(`${configFile} is missing.`, 'Point to a directory written by RecipeEncoder.save().', { cause });
+    });
+    const saved = JSON.parse(text) as { format?: unknown; heads?: Partial<RecipeEncoderConfig> & { llmWidth: number }; encoder?: { kind?: unknown }; fingerprint?: unknown };
+    if (saved.format !== FORMAT || !saved.heads || !saved.encoder) {
+      throw new InvalidCheckpointError(`${configFile} is not a ${FORMAT} file.`, 'Point to a directory written by RecipeEncoder.save().');
+    }
+    const config = resolveRecipeEncoderConfig(saved.heads, configFile);
+    const encoderDir = path.join(dir, ENCODER_DIR);
+    let encoder: SavableTextEncoder;
+    if (saved.encoder.kind === 'default') encoder = await DefaultEncoder.load(encoderDir);
+    else if (saved.encoder.kind === 'bert') encoder = await BertEncoder.load(encoderDir, options.tokenizer ? { tokenizer: options.tokenizer } : {});
+    else throw new InvalidConfigError(`${configFile}: encoder kind ${JSON.stringify(saved.encoder.kind)} is unknown.`, 'Use "default" or "bert".');
+
+    const heads = new VariableStore();
+    try {
+      const stored = await readSafetensors(path.join(dir, HEADS_FILE));
+      for (const [name, shape] of headWeightShapes(config, encoder.width)) {
+        const tensor = stored.get(name);
+        if (!tensor || tensor.shape.join() !== shape.join()) {
+          throw new InvalidCheckpointError(
+            `${path.join(dir, HEADS_FILE)} ${tensor ? `has "${name}" of shape [${tensor.shape.join(', ')}], expected [${shape.join(', ')}]` : `has no tensor "${name}"`}.`,
+            'The heads file and recipe-encoder.json come from different saves.',
+          );
+        }
+        heads.add(name, tf.tensor(tensor.data, shape));
+      }
+    } catch (error) {
+      heads.dispose();
+      encoder.dispose();
+      throw error;
+    }
+    const result = new RecipeEncoder(encoder, config, heads);
+    const fingerprint = await result.fingerprint();
+    if (saved.fingerprint !== fingerprint) {
+      result.dispose();
+      throw new InvalidCheckpointError(
+        `${dir}: weights do not match the fingerprint in ${CONFIG_FILE} (${String(saved.fingerprint)} saved, ${fingerprint} loaded).`,
+        'A file was changed or replaced after saving: save the encoder again.',
+      );
+    }
+    return result;
+  }
+
+  /** Trainable parameters of the encoder, heads and sentinel. */
+  parameterCount(): number {
+    let total = 0;
+    for (const [, variable] of this.trainableVariables()) total += variable.size;
+    return total;
+  }
+
+  dispose(): void {
+    this.heads.dispose();
+    this.encoder.dispose();
+  }
+
+  private describe(): Record<string, unknown> {
+    return {
+      heads: this.config,
+      specRepresentationDim: RECIPE_SPEC_REPRESENTATION_DIM,
+      encoder: { kind: this.encoder.kind, name: this.encoder.name, width: this.encoder.width, maxLength: this.encoder.maxLength, config: this.encoder.configJson() },
+    };
+  }
+
+}
+
+/** Names and shapes of the heads' and sentinel's weights (must agree with the classes' create()). */
+export function headWeightShapes(config: RecipeEncoderConfig, encoderWidth: number): [string, number[]][] {
+  const features = 4 * encoderWidth;
+  const d = config.representationDim;
+  const linear = (name: string, input: number, output: number): [string, number[]][] => [
+    [`${name}.weight`, [input, output]],
+    [`${name}.bias`, [output]],
+  ];
+  return [
+    ...linear('knowledge_head.input', features, d),
+    ...linear('knowledge_head.residual', d, d),
+    ...linear('query_head.input', features, d),
+    ...linear('query_head.residual', d, d),
+    ...linear('prompt_head.residual', d, d),
+    ...linear('prompt_head.output', d, config.promptLength * config.llmWidth),
+    ['sentinel', [1, config.sentinelLength, encoderWidth]],
+  ];
+}
