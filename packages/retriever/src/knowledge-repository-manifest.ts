@@ -1,0 +1,118 @@
+import { InvalidCheckpointError } from '@recipe-kit/core';
+
+export const KNOWLEDGE_REPOSITORY_FORMAT = 'recipe-kit.knowledge-repository';
+export const KNOWLEDGE_REPOSITORY_VERSION = 1;
+export const KNOWLEDGE_REPOSITORY_MANIFEST_FILE = 'manifest.json';
+
+/** One data file the manifest points at; size and hash let a load detect truncation and corruption. */
+export interface RepositoryFileReference {
+  /** File name inside the repository directory (no path components). */
+  name: string;
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * `manifest.json` of a saved knowledge repository. It is written last, by rename, so it is the commit
+ * point of a save: the data files it names are complete whenever it exists.
+ */
+export interface KnowledgeRepositoryManifest {
+  format: typeof KNOWLEDGE_REPOSITORY_FORMAT;
+  version: number;
+  /** d_r: length of every key and of the sentinel. */
+  dimension: number;
+  /** [l, d_llm] of every stored prompt. */
+  promptShape: [number, number];
+  /** Number of entries (the sentinel is not counted). */
+  count: number;
+  /** Identifies the retriever/LLM pair that produced keys and prompts; checked on load. */
+  encoderFingerprint: string;
+  byteOrder: 'little-endian';
+  dtype: 'float32';
+  createdAt: string;
+  files: {
+    /** [count × dimension] float32, entries in insertion order. */
+    keys: RepositoryFileReference;
+    /** [count × l × d_llm] float32, same order as keys. */
+    prompts: RepositoryFileReference;
+    /** One JSON object per line: { id, createdAt, request }, same order as keys. */
+    requests: RepositoryFileReference;
+    /** [dimension] float32, absent when no sentinel was set. */
+    sentinel: RepositoryFileReference | null;
+  };
+}
+
+/** Validates parsed JSON as a manifest; every problem names the field so a hand-edited file can be fixed. */
+export function parseKnowledgeRepositoryManifest(value: unknown, manifestPath: string): KnowledgeRepositoryManifest {
+  const fail = (problem: string): never => {
+    throw new InvalidCheckpointError(
+      `${manifestPath} is not a valid knowledge-repository manifest: ${problem}.`,
+      'The repository is corrupted or was not written by KnowledgeRepository.save(); re-save it from a live repository or restore a backup.',
+    );
+  };
+  if (!isRecord(value)) return fail('it is not a JSON object');
+  if (value['format'] !== KNOWLEDGE_REPOSITORY_FORMAT) {
+    return fail(`"format" is ${JSON.stringify(value['format'])}, expected "${KNOWLEDGE_REPOSITORY_FORMAT}"`);
+  }
+  const version = value['version'];
+  if (version !== KNOWLEDGE_REPOSITORY_VERSION) {
+    throw new InvalidCheckpointError(
+      `${manifestPath} has format version ${JSON.stringify(version)}; this @recipe-kit/retriever reads version ${KNOWLEDGE_REPOSITORY_VERSION}.`,
+      'Load it with the recipe-kit version that wrote it, or re-save the repository with this one.',
+    );
+  }
+  const positiveInteger = (field: string, raw: unknown, allowZero = false): number => {
+    if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < (allowZero ? 0 : 1)) {
+      return fail(`"${field}" is ${JSON.stringify(raw)}, expected a ${allowZero ? 'non-negative' : 'positive'} integer`);
+    }
+    return raw;
+  };
+  const dimension = positiveInteger('dimension', value['dimension']);
+  const shape = value['promptShape'];
+  if (!Array.isArray(shape) || shape.length !== 2) return fail('"promptShape" must be [l, d_llm]');
+  const promptShape: [number, number] = [
+    positiveInteger('promptShape[0]', shape[0]),
+    positiveInteger('promptShape[1]', shape[1]),
+  ];
+  const count = positiveInteger('count', value['count'], true);
+  const encoderFingerprint = value['encoderFingerprint'];
+  if (typeof encoderFingerprint !== 'string') return fail('"encoderFingerprint" must be a string');
+  if (value['byteOrder'] !== 'little-endian') return fail('"byteOrder" must be "little-endian"');
+  if (value['dtype'] !== 'float32') return fail('"dtype" must be "float32"');
+  const createdAt = typeof value['createdAt'] === 'string' ? value['createdAt'] : '';
+  const files = value['files'];
+  if (!isRecord(files)) return fail('"files" must be an object');
+  const fileReference = (key: string): RepositoryFileReference => {
+    const raw = files[key];
+    if (!isRecord(raw)) return fail(`"files.${key}" must be an object`);
+    const name = raw['name'];
+    // Only plain names: a manifest must not make load read outside its own directory.
+    if (typeof name !== 'string' || name.length === 0 || /[/\\]/.test(name) || name === '.' || name === '..') {
+      return fail(`"files.${key}.name" must be a plain file name`);
+    }
+    const sha256 = raw['sha256'];
+    if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) return fail(`"files.${key}.sha256" must be 64 hex digits`);
+    return { name, bytes: positiveInteger(`files.${key}.bytes`, raw['bytes'], true), sha256 };
+  };
+  return {
+    format: KNOWLEDGE_REPOSITORY_FORMAT,
+    version,
+    dimension,
+    promptShape,
+    count,
+    encoderFingerprint,
+    byteOrder: 'little-endian',
+    dtype: 'float32',
+    createdAt,
+    files: {
+      keys: fileReference('keys'),
+      prompts: fileReference('prompts'),
+      requests: fileReference('requests'),
+      sentinel: files['sentinel'] === null || files['sentinel'] === undefined ? null : fileReference('sentinel'),
+    },
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
