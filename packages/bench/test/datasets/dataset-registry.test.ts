@@ -5,15 +5,15 @@ import { datasetNames, datasetRegistry, loadEditDataset, loadGeneralTask } from 
 import { fixture } from './temp-file.js';
 
 describe('dataset registry', () => {
-  it('lists the seven datasets by kind, each with a one-line description', () => {
-    expect(datasetNames('edit')).toEqual(['counterfact', 'zsre', 'ripe']);
+  it('lists the eight datasets by kind, each with a one-line description', () => {
+    expect(datasetNames('edit')).toEqual(['counterfact', 'synthetic', 'zsre', 'ripe']);
     expect(datasetNames('general')).toEqual(['csqa', 'anli', 'mmlu', 'squad2']);
     for (const entry of Object.values(datasetRegistry)) expect(entry.description).toMatch(/^[^\n]{10,120}$/);
   });
 
   it('rejects unknown names, and names of the other kind, listing the valid ones', async () => {
     await expect(loadEditDataset('counterfactual', 'x')).rejects.toThrow(InvalidDatasetError);
-    await expect(loadEditDataset('counterfactual', 'x')).rejects.toThrow(/Unknown editing dataset "counterfactual"[\s\S]*counterfact, zsre, ripe/);
+    await expect(loadEditDataset('counterfactual', 'x')).rejects.toThrow(/Unknown editing dataset "counterfactual"[\s\S]*counterfact, synthetic, zsre, ripe/);
     await expect(loadGeneralTask('zsre', 'x')).rejects.toThrow(/Unknown general-ability task "zsre"[\s\S]*csqa, anli, mmlu, squad2/);
     await expect(loadEditDataset('toString', 'x')).rejects.toThrow(InvalidDatasetError);
   });
