@@ -1,16 +1,7 @@
-import type { EditRequest } from '@recipe-kit/core';
+import { createRandom, type EditRequest } from '@recipe-kit/core';
 
-/** mulberry32: a tiny seeded PRNG, so random tests are reproducible without a dependency. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (mulberry32), so random tests are reproducible. */
+export const seededRandom = createRandom;
 
 /** Roughly normal entries (sum of uniforms), stored as float32. */
 export function randomVector(random: () => number, dimension: number): Float32Array {

@@ -1,18 +1,10 @@
+import { createRandom } from '@recipe-kit/core';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeSafetensors, type NamedTensor, type WritableTensor } from '../../src/index.js';
 
-/** A small deterministic PRNG (mulberry32) for fixtures, independent of tfjs. */
-export function fixtureRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (mulberry32), so random tests are reproducible. */
+export const fixtureRandom = createRandom;
 
 /** Byte-level BPE vocabulary: specials, the 256 byte characters, and a few merged tokens. */
 export function tinyRobertaTokenizerFiles(): { vocabJson: string; mergesText: string; vocabSize: number } {
