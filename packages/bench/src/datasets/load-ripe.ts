@@ -2,8 +2,8 @@ import type { EditRequest, Probe } from '@recipe-kit/core';
 import { DatasetRecord, recordError, type DatasetSource } from './dataset-record.js';
 import { resolveLimit, type LoaderOptions } from './loader-options.js';
 import { normaliseTarget } from './normalise-target.js';
-import { parseJsonList } from './parse-json-dataset.js';
 import { resolveSubject, type SubjectMismatchOptions } from './resolve-subject.js';
+import { readEditRecords } from './read-edit-records.js';
 
 export interface LoadRipeOptions extends LoaderOptions, SubjectMismatchOptions {}
 
@@ -29,10 +29,7 @@ const format = "RECIPE's RIPE format (a JSON list of {prompt, target_new, subjec
 export async function loadRipe(datasetPath: string, options: LoadRipeOptions = {}): Promise<EditRequest[]> {
   const limit = resolveLimit(options);
   const source: DatasetSource = { path: datasetPath, format };
-  const records = await parseJsonList(source);
-  const requests: EditRequest[] = [];
-  for (let index = 0; index < records.length && requests.length < limit; index++) {
-    const record = DatasetRecord.from(records[index], { source, index });
+  return readEditRecords(source, limit, (record, index) => {
     rejectRawRippleEdits(record);
     const prompt = record.string('prompt');
     const targetNew = normaliseTarget(record.string('target_new'));
@@ -42,10 +39,9 @@ export async function loadRipe(datasetPath: string, options: LoadRipeOptions = {
     const generality = ripeGeneralityTypes.flatMap((type) => probes(record, type));
     const locality = ripeLocalityTypes.flatMap((type) => probes(record, type));
     const subject = resolveSubject(record, { prompt: 'prompt', subject: 'subject' }, { prompt, subject: record.string('subject') }, options, 'skip');
-    if (subject === null) continue;
-    requests.push({ id: String(index), prompt, subject, targetNew, groundTruth, generality, locality });
-  }
-  return requests;
+    if (subject === null) return null;
+    return { id: String(index), prompt, subject, targetNew, groundTruth, generality, locality };
+  });
 }
 
 function probes(record: DatasetRecord, type: string): Probe[] {

@@ -1,9 +1,9 @@
 import type { EditRequest } from '@recipe-kit/core';
-import { DatasetRecord, type DatasetSource } from './dataset-record.js';
+import type { DatasetSource } from './dataset-record.js';
 import { resolveLimit, type LoaderOptions } from './loader-options.js';
 import { normaliseTarget } from './normalise-target.js';
-import { parseJsonList } from './parse-json-dataset.js';
 import { resolveSubject, type SubjectMismatchOptions } from './resolve-subject.js';
+import { readEditRecords } from './read-edit-records.js';
 
 export interface LoadZsreOptions extends LoaderOptions, SubjectMismatchOptions {}
 
@@ -23,10 +23,7 @@ const format = 'zsRE in the MEND format (a JSON list of {subject, src, pred, rep
 export async function loadZsre(datasetPath: string, options: LoadZsreOptions = {}): Promise<EditRequest[]> {
   const limit = resolveLimit(options);
   const source: DatasetSource = { path: datasetPath, format };
-  const records = await parseJsonList(source);
-  const requests: EditRequest[] = [];
-  for (let index = 0; index < records.length && requests.length < limit; index++) {
-    const record = DatasetRecord.from(records[index], { source, index });
+  return readEditRecords(source, limit, (record, index) => {
     const prompt = record.string('src');
     const targetNew = normaliseTarget(record.string('alt'));
     const answers = record.stringList('answers', { nonEmpty: true });
@@ -34,8 +31,8 @@ export async function loadZsre(datasetPath: string, options: LoadZsreOptions = {
     const loc = record.string('loc');
     const locAnswer = normaliseTarget(record.string('loc_ans'));
     const subject = resolveSubject(record, { prompt: 'src', subject: 'subject' }, { prompt, subject: record.string('subject') }, options, 'skip');
-    if (subject === null) continue;
-    requests.push({
+    if (subject === null) return null;
+    return {
       id: String(index),
       prompt,
       subject,
@@ -43,7 +40,6 @@ export async function loadZsre(datasetPath: string, options: LoadZsreOptions = {
       groundTruth: normaliseTarget(answers[0] ?? ''),
       generality: [{ prompt: rephrase, target: targetNew, type: 'rephrase' }],
       locality: [{ prompt: loc, target: locAnswer, type: 'neighborhood' }],
-    });
-  }
-  return requests;
+    };
+  });
 }
