@@ -2,7 +2,7 @@ export * from './datasets/index.js';
 export * from './synthetic-world/index.js';
 export * from './metrics/edit-metrics.js';
 export * from './metrics/general-ability.js';
-export * from './metrics/tokenize-probe.js';
+export { tokenizeProbe, tokenizeChoices } from '@recipe-kit/core';
 export * from './protocols/edit-protocol.js';
 export * from './editors/editor-registry.js';
 export { NoopEditor } from './editors/noop-editor.js';

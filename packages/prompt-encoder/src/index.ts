@@ -1,6 +1,4 @@
-export type { NamedTensor } from './checkpoints/named-tensor.js';
-export { readSafetensors } from './checkpoints/read-safetensors.js';
-export { writeSafetensors, type WritableTensor } from './checkpoints/write-safetensors.js';
+export { readSafetensors, writeSafetensors, type NamedTensor, type WritableTensor } from '@recipe-kit/core';
 export { BertEncoder, bertWeightShapes, type BertEncoderOptions } from './bert/bert-encoder.js';
 export { parseBertConfig, bertConfigToJson, type BertConfig } from './bert/bert-config.js';
 export { ByteLevelBpeTokenizer, type ByteLevelBpeFiles } from './tokenizers/byte-level-bpe-tokenizer.js';

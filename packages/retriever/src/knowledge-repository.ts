@@ -63,6 +63,8 @@ export interface KnowledgeSearchOptions {
   topK?: number;
   /** `retr_min_sim`: an absolute floor on the scaled similarity (default −999, i.e. none). */
   minSimilarity?: number;
+  /** Gate on the sentinel (s_j > s_0). false only for the "w/o KS" ablation, where minSimilarity alone decides (default true). */
+  useSentinel?: boolean;
 }
 
 export interface RetrievedKnowledge {
@@ -248,6 +250,7 @@ export class KnowledgeRepository {
   async search(rq: Float32Array, options: KnowledgeSearchOptions = {}): Promise<KnowledgeSearchResult> {
     const topK = options.topK ?? 1;
     const minSimilarity = options.minSimilarity ?? -999;
+    const useSentinel = options.useSentinel ?? true;
     if (!Number.isInteger(topK) || topK < 1) {
       throw new InvalidInputError(
         `topK must be an integer ≥ 1, got ${String(topK)}.`,
@@ -276,7 +279,7 @@ export class KnowledgeRepository {
     const candidates = raw.map((hit) => ({ id: hit.id, similarity: hit.score * this.scale }));
     const hits: RetrievedKnowledge[] = [];
     for (const candidate of candidates) {
-      if (!(candidate.similarity > sentinelSimilarity && candidate.similarity > minSimilarity)) continue;
+      if (!((useSentinel === false || candidate.similarity > sentinelSimilarity) && candidate.similarity > minSimilarity)) continue;
       const payload = this.payloads.get(candidate.id);
       if (payload === undefined) {
         throw new InvalidConfigError(

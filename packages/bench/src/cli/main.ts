@@ -7,9 +7,11 @@ import { generateCommand } from './generate-command.js';
 import { mainJobCommand } from './main-job-command.js';
 import { pretrainCommand } from './pretrain-command.js';
 import { reportCommand } from '../report/report-command.js';
+import { syntheticEditsCommand } from './synthetic-edits-command.js';
+import { trainRecipeCommand } from './train-recipe-command.js';
 
 /** Subcommands by name. */
-const COMMANDS: readonly Command[] = [mainJobCommand, generateCommand, evalCommand, reportCommand, pretrainCommand, demoCommand];
+const COMMANDS: readonly Command[] = [mainJobCommand, generateCommand, evalCommand, reportCommand, pretrainCommand, trainRecipeCommand, syntheticEditsCommand, demoCommand];
 
 function help(): string {
   const lines = COMMANDS.map((command) => `  ${command.name.padEnd(10)} ${command.summary}\n      ${command.usage}`);

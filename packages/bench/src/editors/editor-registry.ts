@@ -1,14 +1,35 @@
 import { InvalidInputError, type CausalLanguageModel, type Editor } from '@recipe-kit/core';
 import { NoopEditor } from './noop-editor.js';
+import { createRecipeEditorFromCheckpoint } from './recipe-editor-factory.js';
+
+/** What the CLI hands an editor factory besides the model. */
+export interface EditorSettings {
+  /** The model's directory (editors find their trained artefacts beside it, e.g. `<model>/recipe`). */
+  modelDirectory?: string;
+  /** A trained artefact (RECIPE checkpoint, hypernetwork) to use instead of the default one. */
+  checkpoint?: string;
+  /** Editor-specific options from the command line (`--editor-option key=value`), e.g. RECIPE's `ablation`. */
+  options?: Readonly<Record<string, string>>;
+}
 
 export interface EditorFactory {
   description: string;
-  create(model: CausalLanguageModel): Promise<Editor>;
+  /** Option keys the editor understands (anything else is refused). */
+  optionKeys?: readonly string[];
+  create(model: CausalLanguageModel, settings: EditorSettings): Promise<Editor>;
 }
 
 /** Editors by CLI name. Each editor package registers here; no matching on substrings. */
 const EDITORS = new Map<string, EditorFactory>([
   ['none', { description: 'the unedited model (edits are ignored)', create: async (model) => new NoopEditor(model) }],
+  [
+    'recipe',
+    {
+      description: 'RECIPE: retrieval-augmented continuous prompts with a knowledge sentinel (checkpoint: --checkpoint DIR, default <model>/recipe)',
+      optionKeys: ['ablation', 'threshold', 'top-k'],
+      create: (model, settings) => createRecipeEditorFromCheckpoint(model, settings),
+    },
+  ],
 ]);
 
 export function registerEditor(name: string, factory: EditorFactory): void {
@@ -19,10 +40,17 @@ export function editorNames(): string[] {
   return [...EDITORS.keys()];
 }
 
-export async function createEditor(name: string, model: CausalLanguageModel): Promise<Editor> {
+export async function createEditor(name: string, model: CausalLanguageModel, settings: EditorSettings = {}): Promise<Editor> {
   const factory = EDITORS.get(name);
   if (!factory) {
     throw new InvalidInputError(`There is no editor named "${name}".`, `Use one of: ${editorNames().join(', ')}.`);
   }
-  return factory.create(model);
+  const unknown = Object.keys(settings.options ?? {}).find((key) => !(factory.optionKeys ?? []).includes(key));
+  if (unknown !== undefined) {
+    throw new InvalidInputError(
+      `The ${name} editor has no option "${unknown}".`,
+      factory.optionKeys && factory.optionKeys.length > 0 ? `Use one of: ${factory.optionKeys.join(', ')}.` : `The ${name} editor takes no --editor-option.`,
+    );
+  }
+  return factory.create(model, settings);
 }

@@ -95,9 +95,9 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
         const chunks = Math.floor(requests.length / params.edits);
         if (event.kind === 'edit') bar.update(event.chunk * params.edits + event.done, chunks * params.edits, `chunk ${event.chunk + 1}/${chunks}`);
       },
-      afterChunk: () => {
+      afterChunk: async () => {
         for (const task of generalTasks) {
-          const score = scoreGeneralAbility(editor, task, options.batchSize);
+          const score = await scoreGeneralAbility(editor, task, options.batchSize);
           generalScores.set(task.name, [...(generalScores.get(task.name) ?? []), score.score]);
         }
       },

@@ -7,13 +7,13 @@ export interface TimedScores {
 }
 
 /** Scores requests in batches (rows of similar length together, results in the original order). */
-export function scoreInBatches(edited: EditedModel, requests: readonly QueryContinuation[], batchSize = 16): TimedScores {
+export async function scoreInBatches(edited: EditedModel, requests: readonly QueryContinuation[], batchSize = 16): Promise<TimedScores> {
   const order = requests.map((_, i) => i).sort((a, b) => lengthOf(requests[a]) - lengthOf(requests[b]));
   const scores = new Array<ContinuationScore>(requests.length);
   const started = performance.now();
   for (let start = 0; start < order.length; start += batchSize) {
     const indices = order.slice(start, start + batchSize);
-    const batch = edited.scoreContinuations(indices.map((i) => requests[i] as QueryContinuation));
+    const batch = await edited.scoreContinuations(indices.map((i) => requests[i] as QueryContinuation));
     indices.forEach((index, k) => (scores[index] = batch[k] as ContinuationScore));
   }
   return { scores, seconds: (performance.now() - started) / 1000 };

@@ -1,6 +1,6 @@
 import type { EditedModel, EditRequest, Probe, QueryContinuation, Tokenizer } from '@recipe-kit/core';
 import { mean, scoreInBatches, tokenAccuracy } from './batched-scoring.js';
-import { tokenizeProbe } from './tokenize-probe.js';
+import { tokenizeProbe } from '@recipe-kit/core';
 
 /** The scores of one edit case (fractions in [0, 1]; NaN where the case has no such probe). */
 export interface CaseScores {
@@ -22,10 +22,10 @@ function localityRequests(tokenizer: Tokenizer, request: EditRequest): QueryCont
  * Records what the model predicts at every locality position. Must run before the chunk's first
  * edit: locality is agreement with these predictions, not with the dataset's answers.
  */
-export function computeLocalityReference(edited: EditedModel, requests: readonly EditRequest[], batchSize?: number): LocalityReference {
+export async function computeLocalityReference(edited: EditedModel, requests: readonly EditRequest[], batchSize?: number): Promise<LocalityReference> {
   const tokenizer = edited.model.tokenizer;
   const perRequest = requests.map((request) => localityRequests(tokenizer, request));
-  const { scores } = scoreInBatches(edited, perRequest.flat(), batchSize);
+  const { scores } = await scoreInBatches(edited, perRequest.flat(), batchSize);
   const reference: LocalityReference = new Map();
   let next = 0;
   requests.forEach((request, i) => {
@@ -49,12 +49,12 @@ export interface ScoredCases {
 }
 
 /** Reliability, generality and locality of each request, on the model as it is now. */
-export function scoreEditCases(
+export async function scoreEditCases(
   edited: EditedModel,
   requests: readonly EditRequest[],
   reference: LocalityReference,
   batchSize?: number,
-): ScoredCases {
+): Promise<ScoredCases> {
   const tokenizer = edited.model.tokenizer;
   const queries: QueryContinuation[] = [];
   const pending: PendingProbe[] = [];
@@ -72,7 +72,7 @@ export function scoreEditCases(
       throw new Error(`No pre-edit locality reference for case ${request.id}: compute it before the first edit.`);
     }
   });
-  const { scores, seconds } = scoreInBatches(edited, queries, batchSize);
+  const { scores, seconds } = await scoreInBatches(edited, queries, batchSize);
   const collected = requests.map(() => ({ reliability: [] as number[], generality: [] as number[], locality: [] as number[], byType: new Map<string, number[]>() }));
   pending.forEach((probe, i) => {
     const accuracy = tokenAccuracy(scores[i]?.argmaxIds ?? [], probe.labels ?? []);

@@ -1,6 +1,6 @@
 import type { CausalLanguageModel } from '@recipe-kit/core';
 import { scoreInBatches } from '../metrics/batched-scoring.js';
-import { tokenizeProbe } from '../metrics/tokenize-probe.js';
+import { tokenizeProbe } from '@recipe-kit/core';
 import type { KnowledgeCheck } from './pretraining-corpus.js';
 
 export interface KnowledgeAccuracy {
@@ -13,10 +13,10 @@ export interface KnowledgeAccuracy {
 }
 
 /** What the model knows before any edit: top-1 accuracy on the true answers. */
-export function knowledgeAccuracy(model: CausalLanguageModel, check: KnowledgeCheck): KnowledgeAccuracy {
+export async function knowledgeAccuracy(model: CausalLanguageModel, check: KnowledgeCheck): Promise<KnowledgeAccuracy> {
   const editedView = { model, scoreContinuations: model.scoreContinuations.bind(model) };
   const queries = check.items.map((item) => tokenizeProbe(model.tokenizer, item.prompt, item.target));
-  const { scores } = scoreInBatches(editedView, queries, 32);
+  const { scores } = await scoreInBatches(editedView, queries, 32);
   let exact = 0;
   let token = 0;
   queries.forEach((query, i) => {

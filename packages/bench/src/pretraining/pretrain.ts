@@ -108,7 +108,8 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   const model: DecoderModel = trainer.model;
   await saveModel(model, options.out);
   for (const [file, content] of Object.entries(corpus.artifacts)) await writeFile(path.join(options.out, file), `${JSON.stringify(content)}\n`);
-  const accuracies = corpus.knowledgeChecks.map((check) => knowledgeAccuracy(model, check));
+  const accuracies: KnowledgeAccuracy[] = [];
+  for (const check of corpus.knowledgeChecks) accuracies.push(await knowledgeAccuracy(model, check));
   const lastLosses = trainer.losses.slice(-50);
   const finalLoss = lastLosses.reduce((a, b) => a + b, 0) / Math.max(1, lastLosses.length);
   await writeModelReadme(options.out, {

@@ -67,7 +67,7 @@ export async function runEditProtocol(editor: Editor, requests: readonly EditReq
   let probes = 0;
   for (const [chunkIndex, chunk] of chunks.entries()) {
     await editor.restore();
-    const reference = computeLocalityReference(editor, chunk, options.batchSize);
+    const reference = await computeLocalityReference(editor, chunk, options.batchSize);
     const editSeconds: number[] = [];
     if (options.protocol === 'batch') {
       const started = performance.now();
@@ -83,7 +83,7 @@ export async function runEditProtocol(editor: Editor, requests: readonly EditReq
         options.onProgress?.({ kind: 'edit', chunk: chunkIndex, done: i + 1, total: chunk.length });
       }
     }
-    const scored = scoreEditCases(editor, chunk, reference, options.batchSize);
+    const scored = await scoreEditCases(editor, chunk, reference, options.batchSize);
     querySeconds += scored.seconds;
     probes += scored.probes;
     scored.cases.forEach((scores, i) => {

@@ -75,3 +75,30 @@ export function generateSyntheticWorld(options: GenerateSyntheticWorldOptions = 
   }
   return new SyntheticWorld({ seed, relations, subjects, facts });
 }
+
+/**
+ * The world plus `extraSubjects` new people with facts of their own — people a model pretrained on
+ * `world` has never seen. The new names continue the world's own name sequence (so none collides
+ * with or contains an old one); their relations and values come from a world generated at the
+ * larger size. Used for held-out edits beyond the one-edit-per-known-subject limit.
+ */
+export function extendSyntheticWorld(world: SyntheticWorld, extraSubjects: number): SyntheticWorld {
+  if (!Number.isInteger(extraSubjects) || extraSubjects < 1) {
+    throw new InvalidInputError(`extraSubjects must be a positive integer, got ${String(extraSubjects)}.`, 'Pass e.g. 3000.');
+  }
+  const larger = generateSyntheticWorld({ seed: world.seed, subjects: world.subjects.length + extraSubjects, relations: world.relations });
+  const mismatch = world.subjects.findIndex((subject, index) => larger.subjects[index] !== subject);
+  if (mismatch >= 0) {
+    throw new InvalidInputError(
+      `Subject ${mismatch} of the world ("${world.subjects[mismatch]}") is not what generateSyntheticWorld draws from seed ${world.seed}, so new names could collide with it.`,
+      'Extend only worlds made by generateSyntheticWorld (recipe-kit pretrain writes one).',
+    );
+  }
+  const known = new Set(world.subjects);
+  return new SyntheticWorld({
+    seed: world.seed,
+    relations: world.relations,
+    subjects: larger.subjects,
+    facts: [...world.facts, ...larger.facts.filter((fact) => !known.has(fact.subject))],
+  });
+}

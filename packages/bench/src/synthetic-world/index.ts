@@ -16,3 +16,5 @@ export {
   type SyntheticWorldContents,
   type SyntheticWorldJson,
 } from './synthetic-world.js';
+export { extendSyntheticWorld } from './generate-synthetic-world.js';
+export { heldOutEditSplits, type HeldOutEditSplits } from './recipe-synthetic-splits.js';

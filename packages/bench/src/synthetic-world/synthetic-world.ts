@@ -32,6 +32,10 @@ export interface SyntheticEditOptions {
   sameRelationNeighbours?: number;
   /** Locality probes of other subjects under another relation (a train template). Default 1. */
   otherRelationNeighbours?: number;
+  /** Only these subjects are edited (default: every subject with a fact). */
+  editSubjects?: readonly string[];
+  /** Locality probes come from these subjects (default: every subject). */
+  localitySubjects?: readonly string[];
 }
 
 /** Everything a world is made of; `toJson` writes it with a format tag. */
@@ -234,7 +238,13 @@ export class SyntheticWorld {
     for (const [name, value] of [['sameRelationNeighbours', sameRelation], ['otherRelationNeighbours', otherRelation]] as const) {
       if (!Number.isInteger(value) || value < 0) throw new InvalidInputError(`${name} must be a non-negative integer, got ${String(value)}.`, `Pass e.g. { ${name}: 2 }.`);
     }
-    const editable = this.subjects.filter((subject) => this.factsAbout(subject).length > 0);
+    for (const [name, list] of [['editSubjects', options.editSubjects], ['localitySubjects', options.localitySubjects]] as const) {
+      const unknown = list?.find((subject) => !this.factsBySubject.has(subject));
+      if (unknown !== undefined) throw new InvalidInputError(`${name} names "${unknown}", who is not a subject of this world.`, 'List subjects of the world.');
+    }
+    const chosen = options.editSubjects ? new Set(options.editSubjects) : null;
+    const candidates = chosen ? this.subjects.filter((subject) => chosen.has(subject)) : this.subjects;
+    const editable = candidates.filter((subject) => this.factsAbout(subject).length > 0);
     const maximum = Math.min(editable.length, this.subjects.length - 1);
     if (!Number.isInteger(count) || count < 0 || count > maximum) {
       throw new InvalidInputError(`count must be an integer from 0 to ${maximum} (one edit per subject, and at least one other subject for locality), got ${String(count)}.`, `Pass a smaller count, or generate a world with more subjects.`);
@@ -242,7 +252,8 @@ export class SyntheticWorld {
     const random = createRandom(deriveSeed(seed, 'edits'));
     const editedSubjects = shuffleWith(editable, random).slice(0, count);
     const edited = new Set(editedSubjects);
-    const untouched = this.subjects.filter((subject) => !edited.has(subject));
+    const localityPool = options.localitySubjects ? new Set(options.localitySubjects) : null;
+    const untouched = this.subjects.filter((subject) => !edited.has(subject) && (localityPool === null || localityPool.has(subject)));
     return editedSubjects.map((subject) => {
       const fact = pick(this.factsAbout(subject), random);
       const relation = this.relation(fact.relation);
@@ -252,7 +263,7 @@ export class SyntheticWorld {
       );
       const template = pick(relation.trainTemplates, random);
       // Untouched subjects first; other edited subjects only to make up the numbers when too few are left.
-      const pools = [untouched, editedSubjects.filter((other) => other !== subject)].map((pool) => pool.flatMap((other) => this.factsAbout(other)));
+      const pools = [untouched, editedSubjects.filter((other) => other !== subject && (localityPool === null || localityPool.has(other)))].map((pool) => pool.flatMap((other) => this.factsAbout(other)));
       const neighbours = pools
         .flatMap((facts) => {
           const sameRelationFacts = facts.filter((other) => other.relation === fact.relation);

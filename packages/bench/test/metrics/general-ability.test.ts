@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { scoreGeneralAbility } from '../../src/metrics/general-ability.js';
 import { ScriptedModel } from '../support/scripted-model.js';
 
-describe('general-ability metrics (hand-computed)', () => {
-  it('multiple choice: a hit when the gold option\'s first token scores highest among the options', () => {
+describe('general-ability metrics (hand-computed)', async () => {
+  it('multiple choice: a hit when the gold option\'s first token scores highest among the options', async () => {
     const model = new ScriptedModel();
     model.candidateAnswers.set('q1 Answer: (', [-2, -0.5, -3]); // picks B
     model.candidateAnswers.set('q2 Answer: (', [-0.1, -0.5, -3]); // picks A
     model.candidateAnswers.set('q3 Answer: (', [-4, -4.5, -1]); // picks C
-    const result = scoreGeneralAbility(model, {
+    const result = await scoreGeneralAbility(model, {
       name: 'toy',
       kind: 'multiple-choice',
       items: [
@@ -23,11 +23,11 @@ describe('general-ability metrics (hand-computed)', () => {
     expect(model.calls[0]?.candidateIds).toEqual(['(A', '(B', '(C'].map((w) => model.id(w)));
   });
 
-  it('generative: mean over items of exp(mean log p) of the answer tokens (1/perplexity)', () => {
+  it('generative: mean over items of exp(mean log p) of the answer tokens (1/perplexity)', async () => {
     const model = new ScriptedModel();
     model.logProbs.set('Context one Answer:', [-1, -3]); // 1/ppl = e^-2
     model.logProbs.set('Context two Answer:', [-0.5]); // e^-0.5
-    const result = scoreGeneralAbility(model, {
+    const result = await scoreGeneralAbility(model, {
       name: 'toy-squad',
       kind: 'generative',
       items: [

@@ -56,6 +56,12 @@ export interface ForwardRequest {
   /** Return the residual stream: the embeddings, then each layer's output (token positions only). */
   outputHiddenStates?: boolean;
   hooks?: ForwardHooks;
+  /**
+   * Return logits only over `outputIds` (in that order) when the model has a restricted output
+   * vocabulary. Every other id has probability exactly 0, so softmax-based losses are unchanged;
+   * training code uses it to skip expanding logits to the tokenizer's full vocabulary.
+   */
+  compactLogits?: boolean;
 }
 
 export interface ForwardResult {
@@ -115,6 +121,12 @@ export interface CausalLanguageModel {
   readonly dimensions: ModelDimensions;
   readonly capabilities: ModelCapabilities;
   readonly tokenizer: Tokenizer;
+  /**
+   * The ids the model can output, when its output layer covers only part of the tokenizer's
+   * vocabulary (micro models); null when it covers all of it. `forward({ compactLogits: true })`
+   * returns logits over these ids, in this order.
+   */
+  readonly outputIds: Int32Array | null;
 
   /** [batch, seq] ids → [batch, seq, hidden] input embeddings. */
   embed(ids: tf.Tensor2D): tf.Tensor3D;

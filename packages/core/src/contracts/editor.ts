@@ -14,7 +14,11 @@ export interface QueryContinuation extends ContinuationRequest {
 export interface EditedModel {
   /** The underlying language model (its tokenizer defines the ids of every request). */
   readonly model: CausalLanguageModel;
-  scoreContinuations(requests: readonly QueryContinuation[]): ContinuationScore[];
+  /**
+   * Teacher-forced scores of each request on the edited model. Asynchronous where the editor
+   * retrieves from a store first (RECIPE, LTE, RASE); weight editors may answer synchronously.
+   */
+  scoreContinuations(requests: readonly QueryContinuation[]): ContinuationScore[] | Promise<ContinuationScore[]>;
 }
 
 /**

@@ -6,7 +6,7 @@ import { InvalidInputError } from '@recipe-kit/core';
 import { iterateSafetensors, writeSafetensors, type NamedTensor } from '../checkpoints/index.js';
 import { loadModel, saveModel } from '../load-model.js';
 import type { DecoderModel } from '../transformer/decoder-model.js';
-import { AdamOptimizer } from './adam-optimizer.js';
+import { AdamOptimizer } from '@recipe-kit/core';
 import { cosineLearningRate } from './learning-rate-schedule.js';
 import { createRandom } from '../transformer/sampling.js';
 
@@ -61,8 +61,9 @@ export class LanguageModelTrainer {
     if (tooShort >= 0) throw new InvalidInputError(`Training example ${tooShort} has fewer than 2 tokens.`, 'Drop empty lines from the corpus.');
     this.variables = model.trainableVariables();
     this.optimizer = new AdamOptimizer(this.variables, {
+      beta2: 0.95,
+      clipNorm: options.clipNorm ?? 1,
       ...(options.weightDecay !== undefined ? { weightDecay: options.weightDecay } : {}),
-      ...(options.clipNorm !== undefined ? { clipNorm: options.clipNorm } : {}),
     });
   }
 

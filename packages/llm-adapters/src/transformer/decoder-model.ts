@@ -145,8 +145,12 @@ export abstract class DecoderModel implements CausalLanguageModel {
     return tf.gather(this.weights.get(this.layout.embeddingWeightName), rows) as tf.Tensor3D;
   }
 
+  get outputIds(): Int32Array | null {
+    return this.layout.vocabulary?.ids ?? null;
+  }
+
   forward(request: ForwardRequest): ForwardResult {
-    return this.forwardWith(request, true);
+    return this.forwardWith(request, request.compactLogits !== true);
   }
 
   /**

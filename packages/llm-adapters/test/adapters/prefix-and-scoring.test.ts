@@ -66,7 +66,7 @@ describe.each(tinyArchitectures)('$name prefix forward', (architecture) => {
         const logits = model.forward({ ids: tokenIds, prefix: p }).logits.reshape([4, model.dimensions.vocabSize]);
         return tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), targets))) as tf.Scalar;
       });
-    const gradient = tf.grad(loss)(prefix);
+    const gradient = tf.grad((p: tf.Tensor) => loss(p as tf.Tensor3D))(prefix);
     const gradientValues = gradient.dataSync();
     const epsilon = 1e-2;
     // Directional derivatives along random directions, and along single coordinates.

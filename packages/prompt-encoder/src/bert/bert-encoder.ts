@@ -9,9 +9,9 @@ import {
   type EncodedText,
   type TextEncoder,
 } from '@recipe-kit/core';
-import type { NamedTensor } from '../checkpoints/named-tensor.js';
-import { readSafetensors } from '../checkpoints/read-safetensors.js';
-import { writeSafetensors } from '../checkpoints/write-safetensors.js';
+import type { NamedTensor } from '@recipe-kit/core';
+import { readSafetensors } from '@recipe-kit/core';
+import { writeSafetensors } from '@recipe-kit/core';
 import { ByteLevelBpeTokenizer } from '../tokenizers/byte-level-bpe-tokenizer.js';
 import type { EncoderTokenizer } from '../tokenizers/encoder-tokenizer.js';
 import { keyPaddingBias, layerNorm, linear } from '../transformer/layer-operations.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '@recipe-kit/core';
-import type { NamedTensor } from '../checkpoints/named-tensor.js';
+import type { NamedTensor } from '@recipe-kit/core';
 
 /**
  * Trainable weights by name. tfjs variable names are global, so the variables themselves get

@@ -1,4 +1,6 @@
-import { InvalidInputError, type QueryContinuation, type Tokenizer } from '@recipe-kit/core';
+import { InvalidInputError } from '../errors.js';
+import type { QueryContinuation } from '../contracts/editor.js';
+import type { Tokenizer } from '../contracts/tokenizer.js';
 
 /** Length of the common prefix of two id sequences. */
 function commonPrefixLength(a: readonly number[], b: readonly number[]): number {

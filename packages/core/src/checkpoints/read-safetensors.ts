@@ -1,10 +1,10 @@
 import { open } from 'node:fs/promises';
-import { DataNotFoundError, InvalidCheckpointError } from '@recipe-kit/core';
+import { DataNotFoundError, InvalidCheckpointError } from '../errors.js';
 import type { NamedTensor } from './named-tensor.js';
 
 /**
- * A minimal safetensors reader (single file). It exists because prompt-encoder may depend only on
- * core; llm-adapters has the full, sharded, memory-conscious reader and the two should move to core.
+ * A minimal safetensors reader (single file) for small checkpoints (encoders, heads, optimizer
+ * state). llm-adapters keeps its own streaming, sharded reader for large LLM checkpoints.
  * Reads the tensors named in `names` (all F32/F16/BF16 tensors when omitted) into float32 arrays.
  * Tensors of other dtypes (int64 position-id buffers) are skipped unless requested by name.
  */

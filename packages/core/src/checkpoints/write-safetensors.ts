@@ -7,7 +7,7 @@ export type WritableTensor = NamedTensor | { shape: number[]; int64: BigInt64Arr
 
 /**
  * Writes tensors (F32, or I64 for `int64` entries) to one safetensors file, in the given order.
- * The file appears atomically (written beside, then renamed). Minimal local writer; see readSafetensors.
+ * The file appears atomically (written beside, then renamed). Small checkpoints only: the file is assembled in memory.
  */
 export async function writeSafetensors(
   file: string,

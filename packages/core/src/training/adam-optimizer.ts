@@ -1,13 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import type { NamedTensor } from '../checkpoints/index.js';
+import { InvalidCheckpointError } from '../errors.js';
+import type { NamedTensor } from '../checkpoints/named-tensor.js';
 
 export interface AdamOptions {
+  /** Default 0.9 (PyTorch). */
   beta1?: number;
+  /** Default 0.999 (PyTorch); language-model pretraining uses 0.95. */
   beta2?: number;
   epsilon?: number;
-  /** Decoupled weight decay (AdamW), applied to matrices only. */
+  /** Decoupled weight decay (AdamW), applied to matrices only. Default 0 (plain Adam). */
   weightDecay?: number;
-  /** Gradients are rescaled so their global L2 norm is at most this. */
+  /** Gradients are rescaled so their global L2 norm is at most this. Default: no clipping. */
   clipNorm?: number;
 }
 
@@ -31,10 +34,10 @@ export class AdamOptimizer {
     options: AdamOptions = {},
   ) {
     this.beta1 = options.beta1 ?? 0.9;
-    this.beta2 = options.beta2 ?? 0.95;
+    this.beta2 = options.beta2 ?? 0.999;
     this.epsilon = options.epsilon ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;
-    this.clipNorm = options.clipNorm ?? 1;
+    this.clipNorm = options.clipNorm ?? Number.POSITIVE_INFINITY;
     for (const [name, variable] of variables) {
       this.firstMoments.set(name, tf.variable(tf.zerosLike(variable), false));
       this.secondMoments.set(name, tf.variable(tf.zerosLike(variable), false));
@@ -80,7 +83,9 @@ export class AdamOptimizer {
     for (const [prefix, moments] of [['m/', this.firstMoments], ['v/', this.secondMoments]] as const) {
       for (const [name, variable] of moments) {
         const saved = tensors.get(`${prefix}${name}`);
-        if (!saved) throw new Error(`optimizer state lacks ${prefix}${name}`);
+        if (!saved || saved.shape.join() !== variable.shape.join()) {
+          throw new InvalidCheckpointError(`The optimizer state has ${saved ? `${prefix}${name} of shape [${saved.shape.join(', ')}], expected [${variable.shape.join(', ')}]` : `no ${prefix}${name}`}.`, 'Resume from a checkpoint written by the same configuration.');
+        }
         tf.tidy(() => variable.assign(tf.tensor(saved.data, saved.shape)));
       }
     }

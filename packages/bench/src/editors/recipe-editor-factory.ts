@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DataNotFoundError, InvalidInputError, RECIPE_ABLATIONS, RecipeEditor, type CausalLanguageModel, type RecipeAblation } from '@recipe-kit/core';
+import { RecipeEncoder } from '@recipe-kit/prompt-encoder';
+import { KnowledgeRepository } from '@recipe-kit/retriever';
+import type { EditorSettings } from './editor-registry.js';
+
+/** The RECIPE checkpoint trained for a model lives in `<model>/recipe` (see models/README). */
+export function defaultRecipeCheckpoint(modelDirectory: string): string {
+  return path.join(modelDirectory, 'recipe');
+}
+
+/** A RecipeEditor around a trained checkpoint, with an in-memory exact repository. */
+export async function createRecipeEditorFromCheckpoint(model: CausalLanguageModel, settings: EditorSettings): Promise<RecipeEditor> {
+  const checkpoint = settings.checkpoint ?? (settings.modelDirectory ? defaultRecipeCheckpoint(settings.modelDirectory) : undefined);
+  if (!checkpoint || !existsSync(path.join(checkpoint, 'recipe-encoder.json'))) {
+    throw new DataNotFoundError(
+      `No trained RECIPE checkpoint${checkpoint ? ` at ${checkpoint}` : ''}.`,
+      'Pass --checkpoint DIR (a directory written by recipe-kit train-recipe), or train one into <model>/recipe.',
+    );
+  }
+  const options = settings.options ?? {};
+  const ablation = (options['ablation'] ?? 'none') as RecipeAblation;
+  if (!RECIPE_ABLATIONS.includes(ablation)) {
+    throw new InvalidInputError(`RECIPE ablation "${ablation}" is unknown.`, `Use one of: ${RECIPE_ABLATIONS.join(', ')}.`);
+  }
+  let threshold: number | undefined;
+  if (options['threshold'] !== undefined) {
+    threshold = Number(options['threshold']);
+    if (!Number.isFinite(threshold)) throw new InvalidInputError(`RECIPE threshold "${options['threshold']}" is not a number.`, 'Pass e.g. --editor-option threshold=0.5.');
+  } else if (ablation === 'no-sentinel') {
+    const file = path.join(checkpoint, 'calibration.json');
+    const calibration = JSON.parse(await readFile(file, 'utf8').catch(() => {
+      throw new DataNotFoundError(`${file} is missing, so the no-sentinel ablation has no threshold.`, 'Pass --editor-option threshold=VALUE, or retrain with recipe-kit train-recipe (it writes calibration.json).');
+    })) as { threshold?: unknown };
+    if (typeof calibration.threshold !== 'number') throw new DataNotFoundError(`${file} has no numeric "threshold".`, 'Retrain, or pass --editor-option threshold=VALUE.');
+    threshold = calibration.threshold;
+  }
+  const topK = options['top-k'] === undefined ? undefined : Number(options['top-k']);
+  const retriever = await RecipeEncoder.load(checkpoint);
+  const [l, width] = [retriever.config.promptLength, retriever.config.llmWidth];
+  return RecipeEditor.create({
+    model,
+    retriever,
+    createStore: (fingerprint) => new KnowledgeRepository({ dimension: retriever.config.representationDim, promptShape: [l, width], encoderFingerprint: fingerprint }),
+    loadStore: (directory, fingerprint) => KnowledgeRepository.load(directory, { encoderFingerprint: fingerprint }),
+    ablation,
+    ...(threshold !== undefined ? { threshold } : {}),
+    ...(topK !== undefined ? { topK } : {}),
+  });
+}
