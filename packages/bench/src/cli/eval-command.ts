@@ -4,23 +4,21 @@ import { runEvaluation } from '../evaluation/run-evaluation.js';
 import { summaryMarkdown } from '../evaluation/summarize.js';
 import { optionalNumber, requireString, type Command } from './command.js';
 
-function parseGeneral(values: readonly string[]): Record<string, string> {
-  const tasks: Record<string, string> = {};
+function parsePairs(flag: string, values: readonly string[], example: string): Record<string, string> {
+  const pairs: Record<string, string> = {};
   for (const value of values) {
     const separator = value.indexOf('=');
-    if (separator <= 0) {
-      throw new InvalidInputError(`--general "${value}" is not NAME=PATH.`, 'Pass e.g. --general csqa=../shared/data/general/csqa/dev_rand_split.jsonl');
-    }
-    tasks[value.slice(0, separator)] = value.slice(separator + 1);
+    if (separator <= 0) throw new InvalidInputError(`--${flag} "${value}" is not KEY=VALUE.`, `Pass e.g. --${flag} ${example}`);
+    pairs[value.slice(0, separator)] = value.slice(separator + 1);
   }
-  return tasks;
+  return pairs;
 }
 
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'Evaluate an editor under the single, batch or lifelong protocol; writes a run directory.',
   usage:
-    'recipe-kit eval --editor NAME --model PATH [--tokenizer PATH] --dataset counterfact|zsre|ripe --data PATH [--split eval|train] --protocol lifelong|batch|single --edits T [--limit N] [--seed S] [--general NAME=PATH]... [--general-limit N] --out DIR',
+    'recipe-kit eval --editor NAME --model PATH [--tokenizer PATH] --dataset counterfact|zsre|ripe --data PATH [--split eval|train] --protocol lifelong|batch|single --edits T [--limit N] [--seed S] [--general NAME=PATH]... [--general-limit N] [--checkpoint DIR] [--editor-option KEY=VALUE]... --out DIR',
   options: {
     editor: { type: 'string' },
     model: { type: 'string' },
@@ -35,6 +33,8 @@ export const evalCommand: Command = {
     general: { type: 'string', multiple: true },
     'general-limit': { type: 'string' },
     'batch-size': { type: 'string' },
+    checkpoint: { type: 'string' },
+    'editor-option': { type: 'string', multiple: true },
     out: { type: 'string' },
   },
   async run(values, io) {
@@ -51,6 +51,8 @@ export const evalCommand: Command = {
     const batchSize = optionalNumber(values, 'batch-size', { integer: true, min: 1 });
     const general = values['general'] as unknown as string[] | undefined;
     const tokenizer = values['tokenizer'];
+    const checkpoint = values['checkpoint'];
+    const editorOptions = values['editor-option'] as unknown as string[] | undefined;
     const { summary } = await runEvaluation({
       editor: requireString(values, 'editor', this),
       model: requireString(values, 'model', this),
@@ -63,7 +65,9 @@ export const evalCommand: Command = {
       ...(limit !== undefined ? { limit } : {}),
       seed: optionalNumber(values, 'seed', { integer: true, min: 0 }) ?? 0,
       out: requireString(values, 'out', this),
-      ...(general ? { general: parseGeneral(general) } : {}),
+      ...(general ? { general: parsePairs('general', general, 'csqa=../shared/data/general/csqa/dev_rand_split.jsonl') } : {}),
+      ...(typeof checkpoint === 'string' ? { checkpoint } : {}),
+      ...(editorOptions ? { editorOptions: parsePairs('editor-option', editorOptions, 'ablation=no-sentinel') } : {}),
       ...(generalLimit !== undefined ? { generalLimit } : {}),
       ...(batchSize !== undefined ? { batchSize } : {}),
       command: `recipe-kit ${process.argv.slice(2).join(' ')}`,

@@ -31,6 +31,10 @@ export interface EvaluationOptions {
   general?: Record<string, string>;
   generalLimit?: number;
   batchSize?: number;
+  /** A trained artefact for the editor (RECIPE: the train-recipe output; default <model>/recipe). */
+  checkpoint?: string;
+  /** Editor-specific options (`--editor-option key=value`). */
+  editorOptions?: Record<string, string>;
   /** The command line, recorded in params.json. */
   command?: string;
   log?: (line: string) => void;
@@ -57,11 +61,17 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     generalTasks.push(await loadGeneralTask(name, file, options.generalLimit !== undefined ? { limit: options.generalLimit } : {}));
   }
   const model = await loadModel(options.model, options.tokenizer ? { tokenizer: options.tokenizer } : {});
-  const editor = await createEditor(options.editor, model);
+  const editor = await createEditor(options.editor, model, {
+    modelDirectory: options.model,
+    ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
+    ...(options.editorOptions !== undefined ? { options: options.editorOptions } : {}),
+  });
   const modelLabel = path.basename(options.model).replace(/\.bin$/, '');
   const params = {
     command: options.command ?? null,
     editor: options.editor,
+    checkpoint: options.checkpoint ? path.resolve(options.checkpoint) : null,
+    editorOptions: options.editorOptions ?? {},
     model: {
       path: path.resolve(options.model),
       architecture: model.architecture,

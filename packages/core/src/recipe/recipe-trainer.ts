@@ -241,15 +241,15 @@ export class RecipeTrainer {
     if (state['format'] !== STATE_FORMAT || typeof state['step'] !== 'number') {
       throw new InvalidCheckpointError(`${file} is not a ${STATE_FORMAT} file.`, 'Resume from a directory written during train-recipe.');
     }
-    const fingerprint = await this.options.retriever.fingerprint();
-    if (state['fingerprint'] !== fingerprint) {
-      throw new InvalidCheckpointError(`${directory}: the loaded retriever's fingerprint ${fingerprint} is not the one saved with the optimizer state (${String(state['fingerprint'])}).`, 'Load the retriever from the same checkpoint directory.');
-    }
     const saved = state['hyperparameters'] as Partial<RecipeTrainingHyperparameters> | undefined;
     for (const key of ['batchSize', 'seed'] as const) {
       if (saved && saved[key] !== this.hyperparameters[key]) {
         throw new InvalidCheckpointError(`${file}: ${key} was ${String(saved[key])}, now ${String(this.hyperparameters[key])}.`, `Resume with the same ${key}, or start a new run.`);
       }
+    }
+    const fingerprint = await this.options.retriever.fingerprint();
+    if (state['fingerprint'] !== fingerprint) {
+      throw new InvalidCheckpointError(`${directory}: the loaded retriever's fingerprint ${fingerprint} is not the one saved with the optimizer state (${String(state['fingerprint'])}).`, 'Load the retriever from the same checkpoint directory.');
     }
     this.optimizer.loadState(state['step'], await readSafetensors(path.join(directory, OPTIMIZER_FILE)));
     return state;
