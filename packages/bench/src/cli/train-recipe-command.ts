@@ -6,7 +6,7 @@ export const trainRecipeCommand: Command = {
   name: 'train-recipe',
   summary: 'Train RECIPE (retriever, knowledge sentinel, prompt encoder) against a frozen LLM; resumable, seeded.',
   usage:
-    'recipe-kit train-recipe --model DIR [--tokenizer PATH] --dataset counterfact|zsre|ripe|synthetic --data PATH [--split train|eval] [--limit N] --steps N --out DIR [--encoder default|HF_DIR] [--representation-dim 256] [--prompt-length 3] [--sentinel-length 10] [--encoder-vocabulary N] [--freeze-word-vectors] [--batch-size 8] [--lr 1e-5] [--seed 1] [--checkpoint-every 250] [--no-resume]',
+    'recipe-kit train-recipe --model DIR [--tokenizer PATH] --dataset counterfact|zsre|ripe|synthetic --data PATH [--split train|eval] [--limit N] --steps N --out DIR [--encoder default|HF_DIR] [--representation-dim 256] [--prompt-length 3] [--sentinel-length 10] [--encoder-vocabulary N] [--freeze-word-vectors] [--batch-size 8] [--lr 1e-5] [--prompt-lr LR] [--seed 1] [--checkpoint-every 250] [--no-resume] [--reliability-weight 1] [--generality-weight 1] [--locality-weight 1] [--contrastive-weight 1] [--edit-hinge 1.2] [--contrastive-hinge 1.2]',
   options: {
     model: { type: 'string' },
     tokenizer: { type: 'string' },
@@ -24,9 +24,16 @@ export const trainRecipeCommand: Command = {
     'freeze-word-vectors': { type: 'boolean' },
     'batch-size': { type: 'string' },
     lr: { type: 'string' },
+    'prompt-lr': { type: 'string' },
     seed: { type: 'string' },
     'checkpoint-every': { type: 'string' },
     'no-resume': { type: 'boolean' },
+    'reliability-weight': { type: 'string' },
+    'generality-weight': { type: 'string' },
+    'locality-weight': { type: 'string' },
+    'contrastive-weight': { type: 'string' },
+    'edit-hinge': { type: 'string' },
+    'contrastive-hinge': { type: 'string' },
   },
   async run(values, io) {
     const split = values['split'];
@@ -42,7 +49,20 @@ export const trainRecipeCommand: Command = {
     const encoderVocabulary = number('encoder-vocabulary', { integer: true, min: 1 });
     const batchSize = number('batch-size', { integer: true, min: 2 });
     const learningRate = number('lr', { min: 1e-9, max: 1 });
+    const promptLearningRate = number('prompt-lr', { min: 1e-9, max: 1 });
     const seed = number('seed', { integer: true, min: 0 });
+    const weights: Record<string, number> = {};
+    for (const [flag, key] of [
+      ['reliability-weight', 'reliabilityWeight'],
+      ['generality-weight', 'generalityWeight'],
+      ['locality-weight', 'localityWeight'],
+      ['contrastive-weight', 'contrastiveWeight'],
+      ['edit-hinge', 'editHingeScale'],
+      ['contrastive-hinge', 'contrastiveHingeScale'],
+    ] as const) {
+      const value = number(flag, { min: 0 });
+      if (value !== undefined) weights[key] = value;
+    }
     const result = await trainRecipe({
       model: requireString(values, 'model', this),
       ...(typeof tokenizer === 'string' ? { tokenizer } : {}),
@@ -65,7 +85,9 @@ export const trainRecipeCommand: Command = {
       hyperparameters: {
         ...(batchSize !== undefined ? { batchSize } : {}),
         ...(learningRate !== undefined ? { learningRate } : {}),
+        ...(promptLearningRate !== undefined ? { promptLearningRate } : {}),
         ...(seed !== undefined ? { seed } : {}),
+        ...weights,
       },
       command: `recipe-kit ${process.argv.slice(2).join(' ')}`,
       log: io.log,

@@ -7,8 +7,13 @@ import { InvalidConfigError } from '../errors.js';
 export interface RecipeTrainingHyperparameters {
   /** Examples per step (reference: 8). Needs ≥ 2: the contrastive terms use the batch as negatives. */
   batchSize: number;
-  /** Adam learning rate for every trainable variable (`krm_lr`, reference 1e-5). */
+  /** Adam learning rate of the retriever: encoder, MLP_K, MLP_Q, sentinel (`krm_lr`, reference 1e-5). */
   learningRate: number;
+  /**
+   * Adam learning rate of the prompt head MLP_P (`pt_lr`). The reference config has it (1e-5) but its
+   * code uses `krm_lr` for both groups; null (default) follows the code: the same as learningRate.
+   */
+  promptLearningRate: number | null;
   /** λ of the reliability, generality, locality and contrastive terms (all 1). */
   reliabilityWeight: number;
   generalityWeight: number;
@@ -30,6 +35,7 @@ export interface RecipeTrainingHyperparameters {
 export const RECIPE_TRAINING_DEFAULTS: Readonly<RecipeTrainingHyperparameters> = Object.freeze({
   batchSize: 8,
   learningRate: 1e-5,
+  promptLearningRate: null,
   reliabilityWeight: 1,
   generalityWeight: 1,
   localityWeight: 1,
@@ -52,6 +58,9 @@ export function resolveTrainingHyperparameters(partial: Partial<RecipeTrainingHy
     if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
       throw new InvalidConfigError(`${source}: ${key} is ${String(value)}.`, `Use a positive number (default ${RECIPE_TRAINING_DEFAULTS[key]}).`);
     }
+  }
+  if (resolved.promptLearningRate !== null && !(typeof resolved.promptLearningRate === 'number' && Number.isFinite(resolved.promptLearningRate) && resolved.promptLearningRate > 0)) {
+    throw new InvalidConfigError(`${source}: promptLearningRate is ${String(resolved.promptLearningRate)}.`, 'Use a positive number, or null for the same rate as learningRate.');
   }
   for (const key of ['reliabilityWeight', 'generalityWeight', 'localityWeight', 'contrastiveWeight'] as const) {
     const value = resolved[key];

@@ -125,7 +125,9 @@ export class RecipeTrainer {
     const started = performance.now();
     const { loss, terms, gradients } = this.batchGradients(this.optimizer.step);
     try {
-      this.optimizer.apply(gradients, this.hyperparameters.learningRate);
+      const { learningRate, promptLearningRate } = this.hyperparameters;
+      // Two parameter groups, as the reference: the prompt head MLP_P, and everything else.
+      this.optimizer.apply(gradients, (name) => (promptLearningRate !== null && name.startsWith('prompt_head.') ? promptLearningRate : learningRate));
     } finally {
       tf.dispose([...gradients.values()]);
     }

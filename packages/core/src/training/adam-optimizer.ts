@@ -44,8 +44,11 @@ export class AdamOptimizer {
     }
   }
 
-  /** Applies one update from gradients keyed by variable name; returns the gradient norm before clipping. */
-  apply(gradients: Map<string, tf.Tensor>, learningRate: number): number {
+  /**
+   * Applies one update from gradients keyed by variable name; returns the gradient norm before
+   * clipping. `learningRate` may differ per variable (parameter groups).
+   */
+  apply(gradients: Map<string, tf.Tensor>, learningRate: number | ((name: string) => number)): number {
     this.step += 1;
     const correction1 = 1 - Math.pow(this.beta1, this.step);
     const correction2 = 1 - Math.pow(this.beta2, this.step);
@@ -61,8 +64,9 @@ export class AdamOptimizer {
         m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1)));
         v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
         const update = tf.div(tf.div(m, correction1), tf.add(tf.sqrt(tf.div(v, correction2)), this.epsilon));
-        const decayed = this.weightDecay > 0 && variable.rank >= 2 ? tf.mul(variable, 1 - learningRate * this.weightDecay) : variable;
-        variable.assign(tf.sub(decayed, tf.mul(update, learningRate)));
+        const rate = typeof learningRate === 'number' ? learningRate : learningRate(name);
+        const decayed = this.weightDecay > 0 && variable.rank >= 2 ? tf.mul(variable, 1 - rate * this.weightDecay) : variable;
+        variable.assign(tf.sub(decayed, tf.mul(update, rate)));
       }
     });
     return norm;
