@@ -104,6 +104,16 @@ describe('KnowledgeRepository: the sentinel rule', () => {
     expect((await repo.search(query, { topK: 2, minSimilarity: 1.5 })).hits).toEqual([]);
   });
 
+  it('without the sentinel gate (the w/o-KS ablation) only minSimilarity decides', async () => {
+    const repo = repository();
+    repo.setSentinel(new Float32Array([4, 0, 0, 0])); // s_0 = 2: beats both entries
+    await addEntry(repo, 'a', [3, 0, 0, 0]); // s = 1.5
+    await addEntry(repo, 'b', [1, 0, 0, 0]); // s = 0.5
+    expect((await repo.search(query, { topK: 2 })).hits).toEqual([]);
+    expect((await repo.search(query, { topK: 2, useSentinel: false })).hits.map((hit) => hit.id)).toEqual(['a', 'b']);
+    expect((await repo.search(query, { topK: 2, useSentinel: false, minSimilarity: 1 })).hits.map((hit) => hit.id)).toEqual(['a']);
+  });
+
   it('uses scaled dot products r_q·r_k / sqrt(d_r), not cosine', async () => {
     const random = seededRandom(5);
     const dimension = 64;

@@ -6,7 +6,7 @@ export const trainRecipeCommand: Command = {
   name: 'train-recipe',
   summary: 'Train RECIPE (retriever, knowledge sentinel, prompt encoder) against a frozen LLM; resumable, seeded.',
   usage:
-    'recipe-kit train-recipe --model DIR [--tokenizer PATH] --dataset counterfact|zsre|ripe|synthetic --data PATH [--split train|eval] [--limit N] --steps N --out DIR [--encoder default|HF_DIR] [--representation-dim 256] [--prompt-length 3] [--sentinel-length 10] [--encoder-vocabulary N] [--freeze-word-vectors] [--batch-size 8] [--lr 1e-5] [--prompt-lr LR] [--seed 1] [--checkpoint-every 250] [--no-resume] [--reliability-weight 1] [--generality-weight 1] [--locality-weight 1] [--contrastive-weight 1] [--edit-hinge 1.2] [--contrastive-hinge 1.2]',
+    'recipe-kit train-recipe --model DIR [--tokenizer PATH] --dataset counterfact|zsre|ripe|synthetic --data PATH [--split train|eval] [--limit N] --steps N --out DIR [--encoder default|HF_DIR] [--representation-dim 256] [--prompt-length 3] [--sentinel-length 10] [--encoder-vocabulary N] [--encoder-hash-buckets N] [--freeze-word-vectors] [--batch-size 8] [--lr 1e-5] [--prompt-lr LR] [--seed 1] [--checkpoint-every 250] [--no-resume] [--reliability-weight 1] [--generality-weight 1] [--locality-weight 1] [--contrastive-weight 1] [--edit-hinge 1.2] [--contrastive-hinge 1.2]',
   options: {
     model: { type: 'string' },
     tokenizer: { type: 'string' },
@@ -21,6 +21,7 @@ export const trainRecipeCommand: Command = {
     'prompt-length': { type: 'string' },
     'sentinel-length': { type: 'string' },
     'encoder-vocabulary': { type: 'string' },
+    'encoder-hash-buckets': { type: 'string' },
     'freeze-word-vectors': { type: 'boolean' },
     'batch-size': { type: 'string' },
     lr: { type: 'string' },
@@ -47,6 +48,7 @@ export const trainRecipeCommand: Command = {
     const promptLength = number('prompt-length', { integer: true, min: 1 });
     const sentinelLength = number('sentinel-length', { integer: true, min: 1 });
     const encoderVocabulary = number('encoder-vocabulary', { integer: true, min: 1 });
+    const hashBuckets = number('encoder-hash-buckets', { integer: true, min: 1 });
     const batchSize = number('batch-size', { integer: true, min: 2 });
     const learningRate = number('lr', { min: 1e-9, max: 1 });
     const promptLearningRate = number('prompt-lr', { min: 1e-9, max: 1 });
@@ -80,6 +82,7 @@ export const trainRecipeCommand: Command = {
         ...(promptLength !== undefined ? { promptLength } : {}),
         ...(sentinelLength !== undefined ? { sentinelLength } : {}),
         ...(encoderVocabulary !== undefined ? { encoderVocabulary } : {}),
+        ...(hashBuckets !== undefined ? { hashBuckets } : {}),
         ...(values['freeze-word-vectors'] === true ? { trainWordVectors: false } : {}),
       },
       hyperparameters: {

@@ -114,7 +114,7 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     });
     bar.stop();
     const summary = summarize(result.cases, {
-      editor: options.editor,
+      editor: editorLabel(options.editor, options.editorOptions),
       model: modelLabel,
       dataset: options.dataset,
       protocol: options.protocol,
@@ -133,4 +133,15 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     editor.dispose();
     model.dispose();
   }
+}
+
+/** Paper names of RECIPE's ablations, so report rows read as the paper's table. */
+const OPTION_LABELS: Record<string, string> = { 'ablation=no-sentinel': 'w/o KS', 'ablation=no-continuous-prompt': 'w/o CPT', 'ablation=none': '' };
+
+/** The editor's row label: its name, plus its options where they change it (`recipe (w/o KS)`). */
+export function editorLabel(editor: string, options: Readonly<Record<string, string>> = {}): string {
+  const parts = Object.entries(options)
+    .map(([key, value]) => OPTION_LABELS[`${key}=${value}`] ?? `${key}=${value}`)
+    .filter((part) => part !== '');
+  return parts.length === 0 ? editor : `${editor} (${parts.join(', ')})`;
 }

@@ -12,6 +12,8 @@ export interface RecipeEncoderChoice {
   sentinelLength?: number;
   /** Default encoder only: pretrained words kept, and whether their vectors are trained. */
   encoderVocabulary?: number;
+  /** Default encoder only: hashed rows for out-of-vocabulary words (made-up names need many). */
+  hashBuckets?: number;
   trainWordVectors?: boolean;
   seed: number;
 }
@@ -23,6 +25,7 @@ export async function createRecipeEncoder(choice: RecipeEncoderChoice): Promise<
     encoder = await DefaultEncoder.create({
       seed: choice.seed,
       ...(choice.encoderVocabulary !== undefined ? { vocabularySize: choice.encoderVocabulary } : {}),
+      ...(choice.hashBuckets !== undefined ? { hashBuckets: choice.hashBuckets } : {}),
       ...(choice.trainWordVectors !== undefined ? { trainWordVectors: choice.trainWordVectors } : {}),
     });
   } else {

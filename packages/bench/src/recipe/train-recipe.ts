@@ -10,6 +10,7 @@ import { ProgressBar } from '../evaluation/progress.js';
 import { gitCommit, machineInfo } from '../evaluation/provenance.js';
 import { calibrateThreshold } from './calibrate-threshold.js';
 import { createRecipeEncoder, type RecipeEncoderChoice } from './create-recipe-encoder.js';
+import { writeRecipeModelCard } from './recipe-model-card.js';
 
 const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
@@ -137,6 +138,7 @@ export async function trainRecipe(options: TrainRecipeOptions): Promise<TrainRec
       2,
     )}\n`,
   );
+  await writeRecipeModelCard(options.out);
   log(`train-recipe: ${trainer.step} steps in ${(seconds() / 60).toFixed(1)} min; w/o-KS threshold ${calibration.threshold.toFixed(3)} (TPR ${calibration.truePositiveRate.toFixed(3)}, TNR ${calibration.trueNegativeRate.toFixed(3)}); wrote ${options.out}`);
   trainer.dispose();
   retriever.dispose();
