@@ -6,7 +6,7 @@ export const trainRecipeCommand: Command = {
   name: 'train-recipe',
   summary: 'Train RECIPE (retriever, knowledge sentinel, prompt encoder) against a frozen LLM; resumable, seeded.',
   usage:
-    'recipe-kit train-recipe --model DIR [--tokenizer PATH] --dataset counterfact|zsre|ripe|synthetic --data PATH [--split train|eval] [--limit N] --steps N --out DIR [--encoder default|HF_DIR] [--representation-dim 256] [--prompt-length 3] [--sentinel-length 10] [--encoder-vocabulary N] [--encoder-hash-buckets N] [--freeze-word-vectors] [--batch-size 8] [--lr 1e-5] [--prompt-lr LR] [--seed 1] [--checkpoint-every 250] [--no-resume] [--reliability-weight 1] [--generality-weight 1] [--locality-weight 1] [--contrastive-weight 1] [--edit-hinge 1.2] [--contrastive-hinge 1.2]',
+    'recipe-kit train-recipe --model DIR [--tokenizer PATH] --dataset counterfact|zsre|ripe|synthetic --data PATH [--split train|eval] [--limit N] --steps N --out DIR [--encoder default|HF_DIR] [--representation-dim 256] [--prompt-length 3] [--sentinel-length 10] [--encoder-vocabulary N] [--encoder-hash-buckets N] [--freeze-word-vectors] [--batch-size 8] [--lr 1e-5] [--prompt-lr LR] [--seed 1] [--checkpoint-every 250] [--log-every 10] [--no-resume] [--reliability-weight 1] [--generality-weight 1] [--locality-weight 1] [--contrastive-weight 1] [--edit-hinge 1.2] [--contrastive-hinge 1.2]',
   options: {
     model: { type: 'string' },
     tokenizer: { type: 'string' },
@@ -28,6 +28,7 @@ export const trainRecipeCommand: Command = {
     'prompt-lr': { type: 'string' },
     seed: { type: 'string' },
     'checkpoint-every': { type: 'string' },
+    'log-every': { type: 'string' },
     'no-resume': { type: 'boolean' },
     'reliability-weight': { type: 'string' },
     'generality-weight': { type: 'string' },
@@ -76,6 +77,7 @@ export const trainRecipeCommand: Command = {
       out: requireString(values, 'out', this),
       resume: values['no-resume'] !== true,
       checkpointEvery: number('checkpoint-every', { integer: true, min: 1 }) ?? 250,
+      logEvery: number('log-every', { integer: true, min: 1 }) ?? 10,
       encoder: {
         encoder: typeof values['encoder'] === 'string' ? values['encoder'] : 'default',
         ...(representationDim !== undefined ? { representationDim } : {}),

@@ -1,0 +1,71 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { useTestBackend } from '@recipe-kit/core/testing';
+import { saveModel } from '@recipe-kit/llm-adapters';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tinyLlama, tinyRequests } from '../recipe/tiny-recipe-fixtures.js';
+import { runCli } from '../support/run-cli.js';
+
+let dir: string;
+let model: string;
+let edits: string;
+beforeAll(async () => {
+  await useTestBackend();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'train-recipe-cli-'));
+  model = path.join(dir, 'model');
+  const llm = await tinyLlama(1, true);
+  await saveModel(llm, model);
+  llm.dispose();
+  edits = path.join(dir, 'edits.json');
+  await writeFile(edits, JSON.stringify({ format: 'recipe-kit-synthetic-edits', seed: 0, worldSeed: 0, requests: tinyRequests() }));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const small = ['--encoder-vocabulary', '300', '--encoder-hash-buckets', '16', '--representation-dim', '8', '--batch-size', '4', '--lr', '1e-2', '--checkpoint-every', '2', '--log-every', '1'];
+
+describe('recipe-kit train-recipe → eval --editor recipe', () => {
+  it('trains with checkpoints, resumes to more steps, and the result is an evaluable editor', () => {
+    const out = path.join(dir, 'recipe');
+    const first = runCli(['train-recipe', '--model', model, '--dataset', 'synthetic', '--data', edits, '--steps', '4', '--out', out, ...small]);
+    expect(first.status, first.stderr).toBe(0);
+    for (const file of ['recipe-encoder.json', 'recipe-heads.safetensors', 'training.json', 'calibration.json', 'README.md', 'training-log.jsonl']) expect(existsSync(path.join(out, file)), file).toBe(true);
+    expect(existsSync(path.join(out, 'checkpoints', 'step-4', 'optimizer.safetensors'))).toBe(true);
+
+    const resumed = runCli(['train-recipe', '--model', model, '--dataset', 'synthetic', '--data', edits, '--steps', '6', '--out', out, ...small]);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming from .*step-4 \(step 4\)/);
+
+    const run = path.join(dir, 'run');
+    const evaluated = runCli(['eval', '--editor', 'recipe', '--checkpoint', out, '--model', model, '--dataset', 'synthetic', '--data', edits, '--protocol', 'lifelong', '--edits', '5', '--out', run]);
+    expect(evaluated.status, evaluated.stderr).toBe(0);
+    expect(evaluated.stdout).toMatch(/\| recipe \|/);
+    const ablation = runCli(['eval', '--editor', 'recipe', '--checkpoint', out, '--editor-option', 'ablation=no-sentinel', '--model', model, '--dataset', 'synthetic', '--data', edits, '--edits', '5', '--out', path.join(dir, 'run-ks')]);
+    expect(ablation.status, ablation.stderr).toBe(0);
+    expect(ablation.stdout).toMatch(/\| recipe \(w\/o KS\) \|/);
+  });
+
+  it('reads its training log: every line carries each loss term', async () => {
+    const lines = (await readFile(path.join(dir, 'recipe', 'training-log.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, number>);
+    expect(lines.map((line) => line['step'])).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const key of ['loss', 'reliability', 'generality', 'locality', 'queryToKnowledge', 'queryToSentinel', 'localityToSentinel']) expect(typeof lines[0]?.[key]).toBe('number');
+  });
+
+  it('names the problem and the fix for bad input', () => {
+    const missing = runCli(['eval', '--editor', 'recipe', '--model', model, '--dataset', 'synthetic', '--data', edits, '--out', path.join(dir, 'x')]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/No trained RECIPE checkpoint at .*recipe[\s\S]*--checkpoint DIR/);
+    const option = runCli(['eval', '--editor', 'recipe', '--checkpoint', path.join(dir, 'recipe'), '--editor-option', 'ablation=nope', '--model', model, '--dataset', 'synthetic', '--data', edits, '--out', path.join(dir, 'y')]);
+    expect(option.status).toBe(2);
+    expect(option.stderr).toMatch(/ablation "nope" is unknown[\s\S]*no-sentinel/);
+    const none = runCli(['eval', '--editor', 'none', '--editor-option', 'k=v', '--model', model, '--dataset', 'synthetic', '--data', edits, '--out', path.join(dir, 'z')]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/takes no --editor-option/);
+    const steps = runCli(['train-recipe', '--model', model, '--dataset', 'synthetic', '--data', edits, '--steps', '0', '--out', path.join(dir, 'w')]);
+    expect(steps.status).toBe(2);
+    expect(steps.stderr).toMatch(/--steps is "0"/);
+  });
+});
