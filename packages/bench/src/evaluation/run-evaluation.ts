@@ -69,7 +69,8 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
   const modelLabel = path.basename(options.model).replace(/\.bin$/, '');
   const params = {
     command: options.command ?? null,
-    editor: options.editor,
+    editor: editorLabel(options.editor, options.editorOptions),
+    editorName: options.editor,
     checkpoint: options.checkpoint ? path.resolve(options.checkpoint) : null,
     editorOptions: options.editorOptions ?? {},
     model: {
