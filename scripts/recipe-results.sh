@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # RECIPE's results for issue 5: lifelong editing at T = 1, 10, 100, 1000 for the no-op editor and
-# RECIPE, and RECIPE's ablations (w/o KS, w/o CPT) at T = 100, on one micro model and dataset.
+# RECIPE, RECIPE's ablations (w/o KS, w/o CPT) at T = 100, and RECIPE with a calibrated sentinel
+# margin at the two largest T, on one micro model and dataset.
 # Writes one run directory per (editor, T) and a report into OUT.
 #
 #   scripts/recipe-results.sh MODEL_DIR DATASET DATA OUT [LIMIT] [T...]
@@ -26,6 +27,8 @@ for t in "${edits[@]}"; do
 done
 run recipe 100 "$out/recipe-no-sentinel-T100" --editor-option ablation=no-sentinel
 run recipe 100 "$out/recipe-no-continuous-prompt-T100" --editor-option ablation=no-continuous-prompt
+# Not RECIPE's rule: the sentinel margin fitted on training edits (calibration.json), at the two largest T.
+for t in "${edits[@]: -2}"; do run recipe "$t" "$out/recipe-calibrated-margin-T$t" --editor-option sentinel-margin=calibrated; done
 "${cli[@]}" report "${runs[@]}" --out "$out/report.html" --title "RECIPE on $(basename "$model") ($dataset)" >/dev/null
 "${cli[@]}" report "${runs[@]}" --out "$out/summary.md" --title "RECIPE on $(basename "$model") ($dataset)" >/dev/null
 cat "$out/summary.md"

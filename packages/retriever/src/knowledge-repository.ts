@@ -65,6 +65,8 @@ export interface KnowledgeSearchOptions {
   minSimilarity?: number;
   /** Gate on the sentinel (s_j > s_0). false only for the "w/o KS" ablation, where minSimilarity alone decides (default true). */
   useSentinel?: boolean;
+  /** Keep entry j only if s_j > s_0 + sentinelMargin (default 0: RECIPE's rule). A calibrated negative margin trades locality for recall. */
+  sentinelMargin?: number;
 }
 
 export interface RetrievedKnowledge {
@@ -251,6 +253,10 @@ export class KnowledgeRepository {
     const topK = options.topK ?? 1;
     const minSimilarity = options.minSimilarity ?? -999;
     const useSentinel = options.useSentinel ?? true;
+    const sentinelMargin = options.sentinelMargin ?? 0;
+    if (typeof sentinelMargin !== 'number' || !Number.isFinite(sentinelMargin)) {
+      throw new InvalidInputError(`sentinelMargin must be a finite number, got ${String(sentinelMargin)}.`, 'Leave it out (0, RECIPE\'s rule) or pass a calibrated margin.');
+    }
     if (!Number.isInteger(topK) || topK < 1) {
       throw new InvalidInputError(
         `topK must be an integer ≥ 1, got ${String(topK)}.`,
@@ -279,7 +285,7 @@ export class KnowledgeRepository {
     const candidates = raw.map((hit) => ({ id: hit.id, similarity: hit.score * this.scale }));
     const hits: RetrievedKnowledge[] = [];
     for (const candidate of candidates) {
-      if (!((useSentinel === false || candidate.similarity > sentinelSimilarity) && candidate.similarity > minSimilarity)) continue;
+      if (!((useSentinel === false || (sentinelMargin === 0 ? candidate.similarity > sentinelSimilarity : candidate.similarity > sentinelSimilarity + sentinelMargin)) && candidate.similarity > minSimilarity)) continue;
       const payload = this.payloads.get(candidate.id);
       if (payload === undefined) {
         throw new InvalidConfigError(

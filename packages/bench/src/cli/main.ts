@@ -8,10 +8,11 @@ import { mainJobCommand } from './main-job-command.js';
 import { pretrainCommand } from './pretrain-command.js';
 import { reportCommand } from '../report/report-command.js';
 import { syntheticEditsCommand } from './synthetic-edits-command.js';
+import { calibrateRecipeCommand } from './calibrate-recipe-command.js';
 import { trainRecipeCommand } from './train-recipe-command.js';
 
 /** Subcommands by name. */
-const COMMANDS: readonly Command[] = [mainJobCommand, generateCommand, evalCommand, reportCommand, pretrainCommand, trainRecipeCommand, syntheticEditsCommand, demoCommand];
+const COMMANDS: readonly Command[] = [mainJobCommand, generateCommand, evalCommand, reportCommand, pretrainCommand, trainRecipeCommand, calibrateRecipeCommand, syntheticEditsCommand, demoCommand];
 
 function help(): string {
   const lines = COMMANDS.map((command) => `  ${command.name.padEnd(10)} ${command.summary}\n      ${command.usage}`);

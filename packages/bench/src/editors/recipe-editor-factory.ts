@@ -37,6 +37,19 @@ export async function createRecipeEditorFromCheckpoint(model: CausalLanguageMode
     if (typeof calibration.threshold !== 'number') throw new DataNotFoundError(`${file} has no numeric "threshold".`, 'Retrain, or pass --editor-option threshold=VALUE.');
     threshold = calibration.threshold;
   }
+  let sentinelMargin: number | undefined;
+  const margin = options['sentinel-margin'];
+  if (margin === 'calibrated') {
+    const file = path.join(checkpoint, 'calibration.json');
+    const calibration = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as { sentinelMargin?: { value?: unknown } };
+    if (typeof calibration.sentinelMargin?.value !== 'number') {
+      throw new DataNotFoundError(`${file} has no calibrated sentinel margin.`, 'Run recipe-kit calibrate-recipe on the checkpoint, or pass --editor-option sentinel-margin=VALUE.');
+    }
+    sentinelMargin = calibration.sentinelMargin.value;
+  } else if (margin !== undefined) {
+    sentinelMargin = Number(margin);
+    if (!Number.isFinite(sentinelMargin)) throw new InvalidInputError(`RECIPE sentinel-margin "${margin}" is not a number.`, 'Pass e.g. --editor-option sentinel-margin=-0.5, or sentinel-margin=calibrated.');
+  }
   const topK = options['top-k'] === undefined ? undefined : Number(options['top-k']);
   const retriever = await RecipeEncoder.load(checkpoint);
   const [l, width] = [retriever.config.promptLength, retriever.config.llmWidth];
@@ -48,5 +61,6 @@ export async function createRecipeEditorFromCheckpoint(model: CausalLanguageMode
     ablation,
     ...(threshold !== undefined ? { threshold } : {}),
     ...(topK !== undefined ? { topK } : {}),
+    ...(sentinelMargin !== undefined ? { sentinelMargin } : {}),
   });
 }

@@ -137,7 +137,12 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
 }
 
 /** Paper names of RECIPE's ablations, so report rows read as the paper's table. */
-const OPTION_LABELS: Record<string, string> = { 'ablation=no-sentinel': 'w/o KS', 'ablation=no-continuous-prompt': 'w/o CPT', 'ablation=none': '' };
+const OPTION_LABELS: Record<string, string> = {
+  'ablation=no-sentinel': 'w/o KS',
+  'ablation=no-continuous-prompt': 'w/o CPT',
+  'ablation=none': '',
+  'sentinel-margin=calibrated': 'calibrated sentinel margin',
+};
 
 /** The editor's row label: its name, plus its options where they change it (`recipe (w/o KS)`). */
 export function editorLabel(editor: string, options: Readonly<Record<string, string>> = {}): string {

@@ -20,7 +20,10 @@ interface LogRow {
  */
 export async function writeRecipeModelCard(directory: string): Promise<void> {
   const training = JSON.parse(await readFile(path.join(directory, 'training.json'), 'utf8')) as Record<string, unknown>;
-  const calibration = JSON.parse(await readFile(path.join(directory, 'calibration.json'), 'utf8')) as Record<string, number>;
+  const calibration = JSON.parse(await readFile(path.join(directory, 'calibration.json'), 'utf8')) as Record<string, number> & {
+    sentinelMargin?: { value: number; truePositiveRate: number; trueNegativeRate: number };
+    sentinelRule?: { truePositiveRate: number; trueNegativeRate: number };
+  };
   const rows = (await readFile(path.join(directory, 'training-log.jsonl'), 'utf8'))
     .split('\n')
     .filter((line) => line.trim().length > 0)
@@ -60,6 +63,7 @@ ${String(training['command'] ?? '(command not recorded)')}
 | backend | ${String(training['backend'])} |
 | code | ${String(training['gitCommit'])} |
 | w/o-KS threshold | ${calibration['threshold']?.toFixed(3)} (TPR ${calibration['truePositiveRate']?.toFixed(3)}, TNR ${calibration['trueNegativeRate']?.toFixed(3)} on ${calibration['positives']} / ${calibration['negatives']} training queries) |
+| sentinel rule on training queries | m = 0 (RECIPE): TPR ${calibration.sentinelRule?.truePositiveRate.toFixed(3)}, TNR ${calibration.sentinelRule?.trueNegativeRate.toFixed(3)}; calibrated m = ${calibration.sentinelMargin?.value.toFixed(3)}: TPR ${calibration.sentinelMargin?.truePositiveRate.toFixed(3)}, TNR ${calibration.sentinelMargin?.trueNegativeRate.toFixed(3)} |
 
 The learning rates differ from the reference's 1e-5: that value suits fine-tuning a pretrained
 RoBERTa for ~100k GPU steps, not a few thousand CPU steps from a small encoder; the hinged NLL terms

@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InvalidInputError, RecipeTrainer, selectBackend, type RecipeStepReport, type RecipeTrainingHyperparameters } from '@recipe-kit/core';
+import { InvalidInputError, RecipeTrainer, selectBackend, type EditRequest, type RecipeRetrieverModel, type RecipeStepReport, type RecipeTrainingHyperparameters } from '@recipe-kit/core';
 import { loadModel } from '@recipe-kit/llm-adapters';
 import { RecipeEncoder } from '@recipe-kit/prompt-encoder';
 import { loadEditDataset } from '../datasets/index.js';
 import { ProgressBar } from '../evaluation/progress.js';
 import { gitCommit, machineInfo } from '../evaluation/provenance.js';
-import { calibrateThreshold } from './calibrate-threshold.js';
+import { calibrateThreshold, type ThresholdCalibration } from './calibrate-threshold.js';
 import { createRecipeEncoder, type RecipeEncoderChoice } from './create-recipe-encoder.js';
 import { writeRecipeModelCard } from './recipe-model-card.js';
 
@@ -63,6 +63,14 @@ async function newestCheckpoint(out: string): Promise<string | null> {
  * with every loss term, training-log.jsonl, and at the end the trained encoder in `out/` with
  * training.json (provenance) and calibration.json (the w/o-KS threshold).
  */
+/** Fits the w/o-KS threshold and the sentinel margin on the first 512 training edits; writes calibration.json. */
+export async function writeCalibration(retriever: RecipeRetrieverModel, requests: readonly EditRequest[], directory: string): Promise<ThresholdCalibration> {
+  const calibration = calibrateThreshold(retriever, requests.slice(0, 512));
+  const note = 'Fitted on the first 512 training edits (balanced accuracy of edit/rephrase queries vs locality queries): threshold = the w/o-KS ablation\'s fixed similarity threshold; sentinelMargin = m in s_j > s_0 + m (RECIPE uses m = 0, reported as sentinelRule).';
+  await writeFile(path.join(directory, 'calibration.json'), `${JSON.stringify({ note, ...calibration }, null, 2)}\n`);
+  return calibration;
+}
+
 export async function trainRecipe(options: TrainRecipeOptions): Promise<TrainRecipeResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const backend = await selectBackend();
@@ -110,10 +118,14 @@ export async function trainRecipe(options: TrainRecipeOptions): Promise<TrainRec
   } finally {
     bar.stop();
   }
+  if (recent.length === 0 && existsSync(logFile)) {
+    // Nothing left to train (a finished run resumed): the last logged steps stand for the end.
+    const logged = (await readFile(logFile, 'utf8')).trim().split('\n').filter(Boolean).slice(-5).map((line) => JSON.parse(line) as RecipeStepReport);
+    recent.push(...logged);
+  }
   const finalTerms = Object.fromEntries(TERM_NAMES.map((name) => [name, recent.length === 0 ? Number.NaN : recent.reduce((sum, r) => sum + r[name], 0) / recent.length]));
-  const calibration = calibrateThreshold(retriever, requests.slice(0, 512));
+  const calibration = await writeCalibration(retriever, requests, options.out);
   await retriever.save(options.out);
-  await writeFile(path.join(options.out, 'calibration.json'), `${JSON.stringify({ note: 'Fixed similarity threshold of the w/o-KS ablation, fitted on the first 512 training edits (balanced accuracy).', ...calibration }, null, 2)}\n`);
   await writeFile(
     path.join(options.out, 'training.json'),
     `${JSON.stringify(

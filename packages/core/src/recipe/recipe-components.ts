@@ -46,6 +46,8 @@ export interface KnowledgeStoreSearchOptions {
   minSimilarity?: number;
   /** Gate on the sentinel (s_j > s_0); false only for the "w/o KS" ablation (default true). */
   useSentinel?: boolean;
+  /** Keep entry j only if s_j > s_0 + margin (default 0, RECIPE's rule); negative admits more. */
+  sentinelMargin?: number;
 }
 
 export interface KnowledgeStoreSearchResult {

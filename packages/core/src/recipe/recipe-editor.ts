@@ -31,6 +31,11 @@ export interface RecipeEditorOptions {
   ablation?: RecipeAblation;
   /** The fixed scaled-similarity threshold of the `no-sentinel` ablation (required there). */
   threshold?: number;
+  /**
+   * Retrieve only if s_j > s_0 + sentinelMargin (default 0: RECIPE's rule). A margin calibrated on
+   * training edits moves the sentinel's operating point between recall and locality.
+   */
+  sentinelMargin?: number;
   /** Rows per retriever call when editing or querying (default 64). */
   batchSize?: number;
 }
@@ -153,7 +158,7 @@ export class RecipeEditor implements Editor {
       const queries = tf.tidy(() => this.options.retriever.encodeQueries(chunk).dataSync() as Float32Array);
       for (let i = 0; i < chunk.length; i++) {
         results.push(
-          await this.store.search(queries.subarray(i * width, (i + 1) * width), { topK: this.topK, minSimilarity: this.minSimilarity, useSentinel: this.ablation !== 'no-sentinel' }),
+          await this.store.search(queries.subarray(i * width, (i + 1) * width), { topK: this.topK, minSimilarity: this.minSimilarity, useSentinel: this.ablation !== 'no-sentinel', sentinelMargin: this.options.sentinelMargin ?? 0 }),
         );
       }
     }
@@ -213,7 +218,7 @@ export class RecipeEditor implements Editor {
   async save(directory: string): Promise<void> {
     await mkdir(directory, { recursive: true });
     await this.store.save(path.join(directory, STORE_DIRECTORY));
-    const state = { format: STATE_FORMAT, editor: this.name, fingerprint: this.fingerprint, editCount: this.editCount, topK: this.topK, minSimilarity: this.minSimilarity, ablation: this.ablation };
+    const state = { format: STATE_FORMAT, editor: this.name, fingerprint: this.fingerprint, editCount: this.editCount, topK: this.topK, minSimilarity: this.minSimilarity, sentinelMargin: this.options.sentinelMargin ?? 0, ablation: this.ablation };
     const file = path.join(directory, STATE_FILE);
     await writeFile(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
     await rename(`${file}.tmp`, file);
