@@ -114,6 +114,17 @@ describe('KnowledgeRepository: the sentinel rule', () => {
     expect((await repo.search(query, { topK: 2, useSentinel: false, minSimilarity: 1 })).hits.map((hit) => hit.id)).toEqual(['a']);
   });
 
+  it('a sentinel margin m keeps entries with s_j > s_0 + m (m = 0 is RECIPE\'s rule)', async () => {
+    const repo = repository();
+    repo.setSentinel(new Float32Array([2, 0, 0, 0])); // s_0 = 1
+    await addEntry(repo, 'a', [3, 0, 0, 0]); // s = 1.5
+    await addEntry(repo, 'b', [1, 0, 0, 0]); // s = 0.5
+    expect((await repo.search(query, { topK: 2 })).hits.map((hit) => hit.id)).toEqual(['a']);
+    expect((await repo.search(query, { topK: 2, sentinelMargin: -0.75 })).hits.map((hit) => hit.id)).toEqual(['a', 'b']);
+    expect((await repo.search(query, { topK: 2, sentinelMargin: 0.75 })).hits).toEqual([]);
+    await expect(repo.search(query, { sentinelMargin: Number.NaN })).rejects.toThrow(/sentinelMargin must be a finite number/);
+  });
+
   it('uses scaled dot products r_q·r_k / sqrt(d_r), not cosine', async () => {
     const random = seededRandom(5);
     const dimension = 64;
