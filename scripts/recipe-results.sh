@@ -17,7 +17,7 @@ run() { # editor T directory [extra flags]
   local editor=$1 t=$2 dir=$3; shift 3
   if [ ! -f "$dir/summary.json" ]; then
     "${cli[@]}" eval --editor "$editor" --model "$model" --dataset "$dataset" --data "$data" "${split[@]}" \
-      --protocol lifelong --edits "$t" --limit "$limit" --seed 0 --out "$dir" "$@" >/dev/null
+      --protocol lifelong --edits "$t" --limit "$limit" --seed 0 --skip-overlong --out "$dir" "$@" >/dev/null
   fi
   runs+=("$dir")
 }

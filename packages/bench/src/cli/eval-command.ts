@@ -18,7 +18,7 @@ export const evalCommand: Command = {
   name: 'eval',
   summary: 'Evaluate an editor under the single, batch or lifelong protocol; writes a run directory.',
   usage:
-    'recipe-kit eval --editor NAME --model PATH [--tokenizer PATH] --dataset counterfact|zsre|ripe --data PATH [--split eval|train] --protocol lifelong|batch|single --edits T [--limit N] [--seed S] [--general NAME=PATH]... [--general-limit N] [--checkpoint DIR] [--editor-option KEY=VALUE]... --out DIR',
+    'recipe-kit eval --editor NAME --model PATH [--tokenizer PATH] --dataset counterfact|zsre|ripe --data PATH [--split eval|train] --protocol lifelong|batch|single --edits T [--limit N] [--seed S] [--general NAME=PATH]... [--general-limit N] [--checkpoint DIR] [--editor-option KEY=VALUE]... [--skip-overlong] --out DIR',
   options: {
     editor: { type: 'string' },
     model: { type: 'string' },
@@ -35,6 +35,7 @@ export const evalCommand: Command = {
     'batch-size': { type: 'string' },
     checkpoint: { type: 'string' },
     'editor-option': { type: 'string', multiple: true },
+    'skip-overlong': { type: 'boolean' },
     out: { type: 'string' },
   },
   async run(values, io) {
@@ -67,6 +68,7 @@ export const evalCommand: Command = {
       out: requireString(values, 'out', this),
       ...(general ? { general: parsePairs('general', general, 'csqa=../shared/data/general/csqa/dev_rand_split.jsonl') } : {}),
       ...(typeof checkpoint === 'string' ? { checkpoint } : {}),
+      ...(values['skip-overlong'] === true ? { skipOverlong: true } : {}),
       ...(editorOptions ? { editorOptions: parsePairs('editor-option', editorOptions, 'ablation=no-sentinel') } : {}),
       ...(generalLimit !== undefined ? { generalLimit } : {}),
       ...(batchSize !== undefined ? { batchSize } : {}),

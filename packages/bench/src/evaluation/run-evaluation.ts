@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { selectBackend, type EditRequest, type GeneralAbilityTask } from '@recipe-kit/core';
+import { selectBackend, tokenizeProbe, type EditRequest, type GeneralAbilityTask } from '@recipe-kit/core';
 import { loadModel } from '@recipe-kit/llm-adapters';
 import { loadEditDataset, loadGeneralTask } from '../datasets/index.js';
 import { createEditor } from '../editors/editor-registry.js';
@@ -11,6 +11,9 @@ import { runEditProtocol, type ProtocolName } from '../protocols/edit-protocol.j
 import { ProgressBar } from './progress.js';
 import { gitCommit, hashPath, machineInfo } from './provenance.js';
 import { summarize, summaryMarkdown, type RunSummary } from './summarize.js';
+
+/** Positions kept free for an editor's prefix (RECIPE: l = 3 per retrieved fact) when skipping overlong cases. */
+const PREFIX_ROOM = 16;
 
 const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
@@ -33,6 +36,8 @@ export interface EvaluationOptions {
   batchSize?: number;
   /** A trained artefact for the editor (RECIPE: the train-recipe output; default <model>/recipe). */
   checkpoint?: string;
+  /** Drop cases whose probes do not fit the model's context (counted in params.json) instead of failing. */
+  skipOverlong?: boolean;
   /** Editor-specific options (`--editor-option key=value`). */
   editorOptions?: Record<string, string>;
   /** The command line, recorded in params.json. */
@@ -52,7 +57,7 @@ export interface EvaluationResult {
 export async function runEvaluation(options: EvaluationOptions): Promise<EvaluationResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const backend = await selectBackend();
-  const requests: EditRequest[] = await loadEditDataset(options.dataset, options.data, {
+  const loaded: EditRequest[] = await loadEditDataset(options.dataset, options.data, {
     ...(options.limit !== undefined ? { limit: options.limit } : {}),
     ...(options.split ? { split: options.split } : {}),
   });
@@ -61,6 +66,17 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     generalTasks.push(await loadGeneralTask(name, file, options.generalLimit !== undefined ? { limit: options.generalLimit } : {}));
   }
   const model = await loadModel(options.model, options.tokenizer ? { tokenizer: options.tokenizer } : {});
+  // Cases whose probes do not fit the model's context (plus room for a prefix) are an error unless skipped on request.
+  const fits = (request: EditRequest): boolean =>
+    [{ prompt: request.prompt, target: request.targetNew }, ...request.generality, ...request.locality].every(
+      (probe) => {
+        const { context, continuation } = tokenizeProbe(model.tokenizer, probe.prompt, probe.target);
+        return context.length + continuation.length + PREFIX_ROOM <= model.dimensions.contextLength;
+      },
+    );
+  const requests = options.skipOverlong ? loaded.filter(fits) : loaded;
+  const skippedOverlong = loaded.length - requests.length;
+  if (skippedOverlong > 0) log(`skipped ${skippedOverlong} of ${loaded.length} cases whose probes exceed the context of ${model.dimensions.contextLength} tokens minus ${PREFIX_ROOM} for a prefix (--skip-overlong)`);
   const editor = await createEditor(options.editor, model, {
     modelDirectory: options.model,
     ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
@@ -80,7 +96,7 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
       tokenizer: model.tokenizer.name,
       sha256: await hashPath(options.model),
     },
-    dataset: { name: options.dataset, path: path.resolve(options.data), split: options.split ?? null, sha256: await hashPath(options.data), cases: requests.length },
+    dataset: { name: options.dataset, path: path.resolve(options.data), split: options.split ?? null, sha256: await hashPath(options.data), cases: requests.length, skippedOverlong },
     general: Object.fromEntries(await Promise.all(generalTasks.map(async (task) => [task.name, { path: path.resolve(options.general?.[task.name] ?? ''), items: task.items.length }]))),
     protocol: options.protocol,
     edits: options.protocol === 'single' ? 1 : options.edits,
