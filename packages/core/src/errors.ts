@@ -34,5 +34,8 @@ export class BackendUnavailableError extends RecipeKitError {}
 /** A file or directory the user named does not exist or cannot be read. */
 export class DataNotFoundError extends RecipeKitError {}
 
+/** An editor's trained artefact (RECIPE checkpoint, hypernetwork) is missing: train it or point to it. */
+export class MissingArtifactError extends DataNotFoundError {}
+
 /** A dataset file is malformed: the message names the file, the record and the field. */
 export class InvalidDatasetError extends RecipeKitError {}

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MissingArtifactError } from '@recipe-kit/core';
 import { editorNames } from '../editors/editor-registry.js';
 import { runEvaluation } from '../evaluation/run-evaluation.js';
 import { pretrain } from '../pretraining/pretrain.js';
@@ -45,9 +46,9 @@ export const mainJobCommand: Command = {
     }
     const runDirectories: string[] = [];
     for (const editor of editorNames()) {
-      for (const edits of [1, 10, 100]) {
+      for (const edits of [1, 10, 100].filter((t) => t <= cases)) {
         const directory = path.join(out, `${editor}-T${edits}`);
-        await runEvaluation({
+        const ran = await runEvaluation({
           editor,
           model,
           dataset: 'synthetic',
@@ -59,7 +60,16 @@ export const mainJobCommand: Command = {
           out: directory,
           command: `recipe-kit eval --editor ${editor} --model ${path.relative(process.cwd(), model) || '.'} --dataset synthetic --data ${path.relative(process.cwd(), path.join(model, 'synthetic-edits.json'))} --protocol lifelong --edits ${edits} --limit ${cases} --seed 0 --out ${path.relative(process.cwd(), directory)}`,
           log: io.log,
-        });
+        }).then(
+          () => true,
+          (error: unknown) => {
+            // An editor whose trained artefact is missing (e.g. models/synthetic-llama/recipe deleted) is skipped, visibly.
+            if (!(error instanceof MissingArtifactError)) throw error;
+            io.log(`main: skipping the ${editor} editor: ${error.message}`);
+            return false;
+          },
+        );
+        if (!ran) break;
         runDirectories.push(directory);
       }
     }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DataNotFoundError, InvalidInputError, RECIPE_ABLATIONS, RecipeEditor, type CausalLanguageModel, type RecipeAblation } from '@recipe-kit/core';
+import { DataNotFoundError, InvalidInputError, MissingArtifactError, RECIPE_ABLATIONS, RecipeEditor, type CausalLanguageModel, type RecipeAblation } from '@recipe-kit/core';
 import { RecipeEncoder } from '@recipe-kit/prompt-encoder';
 import { KnowledgeRepository } from '@recipe-kit/retriever';
 import type { EditorSettings } from './editor-registry.js';
@@ -15,7 +15,7 @@ export function defaultRecipeCheckpoint(modelDirectory: string): string {
 export async function createRecipeEditorFromCheckpoint(model: CausalLanguageModel, settings: EditorSettings): Promise<RecipeEditor> {
   const checkpoint = settings.checkpoint ?? (settings.modelDirectory ? defaultRecipeCheckpoint(settings.modelDirectory) : undefined);
   if (!checkpoint || !existsSync(path.join(checkpoint, 'recipe-encoder.json'))) {
-    throw new DataNotFoundError(
+    throw new MissingArtifactError(
       `No trained RECIPE checkpoint${checkpoint ? ` at ${checkpoint}` : ''}.`,
       'Pass --checkpoint DIR (a directory written by recipe-kit train-recipe), or train one into <model>/recipe.',
     );

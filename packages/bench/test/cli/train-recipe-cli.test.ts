@@ -2,8 +2,10 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { MissingArtifactError } from '@recipe-kit/core';
 import { useTestBackend } from '@recipe-kit/core/testing';
-import { saveModel } from '@recipe-kit/llm-adapters';
+import { loadModel, saveModel } from '@recipe-kit/llm-adapters';
+import { createEditor } from '../../src/editors/editor-registry.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyLlama, tinyRequests } from '../recipe/tiny-recipe-fixtures.js';
 import { runCli } from '../support/run-cli.js';
@@ -52,6 +54,21 @@ describe('recipe-kit train-recipe → eval --editor recipe', () => {
     const lines = (await readFile(path.join(dir, 'recipe', 'training-log.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, number>);
     expect(lines.map((line) => line['step'])).toEqual([1, 2, 3, 4, 5, 6]);
     for (const key of ['loss', 'reliability', 'generality', 'locality', 'queryToKnowledge', 'queryToSentinel', 'localityToSentinel']) expect(typeof lines[0]?.[key]).toBe('number');
+  });
+
+  it('a model without a trained RECIPE checkpoint is a MissingArtifactError (the main job skips such editors)', async () => {
+    const llm = await loadModel(model);
+    await expect(createEditor('recipe', llm, { modelDirectory: model })).rejects.toThrow(MissingArtifactError);
+    llm.dispose();
+  });
+
+  it('the main job runs every editor, RECIPE with its committed checkpoint, and writes the report', () => {
+    const out = path.join(dir, 'main');
+    const main = runCli(['main', '--out', out, '--cases', '10']);
+    expect(main.status, main.stderr).toBe(0);
+    expect(main.stdout).toMatch(/\| none \|/);
+    expect(main.stdout).toMatch(/\| recipe \|/);
+    expect(existsSync(path.join(out, 'report.html'))).toBe(true);
   });
 
   it('names the problem and the fix for bad input', () => {
