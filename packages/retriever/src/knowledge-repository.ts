@@ -281,11 +281,13 @@ export class KnowledgeRepository {
     // to the sentinel has bit-identical similarity and is rejected by the strict comparison.
     const sentinelSimilarity = innerProduct(sentinel, 0, rq, this.dimension) * this.scale;
     if (this.payloads.size === 0) return { hits: [], sentinelSimilarity, candidates: [] };
+    // RECIPE's rule is s_j > s_0 (+ margin); with the sentinel off only minSimilarity gates. s_0 + 0 is s_0 exactly.
+    const gate = useSentinel ? sentinelSimilarity + sentinelMargin : Number.NEGATIVE_INFINITY;
     const raw = await this.index.search(rq, topK);
     const candidates = raw.map((hit) => ({ id: hit.id, similarity: hit.score * this.scale }));
     const hits: RetrievedKnowledge[] = [];
     for (const candidate of candidates) {
-      if (!((useSentinel === false || (sentinelMargin === 0 ? candidate.similarity > sentinelSimilarity : candidate.similarity > sentinelSimilarity + sentinelMargin)) && candidate.similarity > minSimilarity)) continue;
+      if (!(candidate.similarity > gate && candidate.similarity > minSimilarity)) continue;
       const payload = this.payloads.get(candidate.id);
       if (payload === undefined) {
         throw new InvalidConfigError(

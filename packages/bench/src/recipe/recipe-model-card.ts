@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { RECIPE_TRAINING_DEFAULTS } from '@recipe-kit/core';
 
 interface LogRow {
   step: number;
@@ -65,9 +66,7 @@ ${String(training['command'] ?? '(command not recorded)')}
 | w/o-KS threshold | ${calibration['threshold']?.toFixed(3)} (TPR ${calibration['truePositiveRate']?.toFixed(3)}, TNR ${calibration['trueNegativeRate']?.toFixed(3)} on ${calibration['positives']} / ${calibration['negatives']} training queries) |
 | sentinel rule on training queries | m = 0 (RECIPE): TPR ${calibration.sentinelRule?.truePositiveRate.toFixed(3)}, TNR ${calibration.sentinelRule?.trueNegativeRate.toFixed(3)}; calibrated m = ${calibration.sentinelMargin?.value.toFixed(3)}: TPR ${calibration.sentinelMargin?.truePositiveRate.toFixed(3)}, TNR ${calibration.sentinelMargin?.trueNegativeRate.toFixed(3)} |
 
-The learning rates differ from the reference's 1e-5: that value suits fine-tuning a pretrained
-RoBERTa for ~100k GPU steps, not a few thousand CPU steps from a small encoder; the hinged NLL terms
-average over the positions still wrong, so they stay large while accuracy rises.
+${learningRateNote(hyperparameters)}The hinged NLL terms average over the positions still wrong, so they stay large while accuracy rises.
 
 ## Learning curve (means over windows of logged steps)
 
@@ -76,4 +75,13 @@ average over the positions still wrong, so they stay large while accuracy rises.
 ${curve.join('\n')}
 `;
   await writeFile(path.join(directory, 'README.md'), card);
+}
+
+/** Says why, when the run used another learning rate than the reference's. */
+function learningRateNote(hyperparameters: Record<string, unknown>): string {
+  const reference = RECIPE_TRAINING_DEFAULTS.learningRate;
+  const rates = [hyperparameters['learningRate'], hyperparameters['promptLearningRate'] ?? hyperparameters['learningRate']];
+  if (rates.every((rate) => rate === reference)) return '';
+  return `The learning rates differ from the reference's ${reference.toExponential()}: that value suits fine-tuning a pretrained
+RoBERTa for ~100k GPU steps, not a few thousand CPU steps from a small encoder. `;
 }

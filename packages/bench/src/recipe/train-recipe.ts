@@ -46,15 +46,20 @@ export interface TrainRecipeResult {
 const CHECKPOINTS = 'checkpoints';
 const TERM_NAMES = ['loss', 'reliability', 'generality', 'locality', 'queryToKnowledge', 'queryToSentinel', 'localityToSentinel'] as const;
 
-async function newestCheckpoint(out: string): Promise<string | null> {
+/** Steps of the complete checkpoints in `out/checkpoints` (a step-N directory is complete once it has its state file), newest first. */
+async function checkpointSteps(out: string): Promise<number[]> {
   const directory = path.join(out, CHECKPOINTS);
-  if (!existsSync(directory)) return null;
-  const steps = (await readdir(directory))
+  if (!existsSync(directory)) return [];
+  return (await readdir(directory))
     .map((name) => /^step-(\d+)$/.exec(name))
     .filter((match): match is RegExpExecArray => match !== null && existsSync(path.join(directory, match[0], 'trainer-state.json')))
     .map((match) => Number(match[1]))
     .sort((a, b) => b - a);
-  return steps.length > 0 ? path.join(directory, `step-${steps[0]}`) : null;
+}
+
+async function newestCheckpoint(out: string): Promise<string | null> {
+  const [newest] = await checkpointSteps(out);
+  return newest === undefined ? null : path.join(out, CHECKPOINTS, `step-${newest}`);
 }
 
 /**
@@ -171,10 +176,5 @@ async function saveCheckpoint(trainer: RecipeTrainer, out: string, seconds: numb
   await trainer.saveCheckpoint(partial, { seconds });
   await rm(target, { recursive: true, force: true });
   await rename(partial, target);
-  const complete = (await readdir(directory))
-    .map((name) => /^step-(\d+)$/.exec(name))
-    .filter((match): match is RegExpExecArray => match !== null)
-    .map((match) => Number(match[1]))
-    .sort((a, b) => b - a);
-  for (const step of complete.slice(2)) await rm(path.join(directory, `step-${step}`), { recursive: true, force: true });
+  for (const step of (await checkpointSteps(out)).slice(2)) await rm(path.join(directory, `step-${step}`), { recursive: true, force: true });
 }

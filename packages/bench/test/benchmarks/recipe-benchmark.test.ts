@@ -12,6 +12,7 @@ import { ScriptedRetriever, tinyLlama, tinyRequests } from '../recipe/tiny-recip
 let model: CausalLanguageModel;
 let editor: RecipeEditor;
 let measurement: RecipeMeasurement;
+let tensorsBefore: number;
 const logLines: string[] = [];
 
 beforeAll(async () => {
@@ -25,6 +26,7 @@ beforeAll(async () => {
     createStore: (fingerprint) => new KnowledgeRepository({ dimension: retriever.config.representationDim, promptShape: shape, encoderFingerprint: fingerprint }),
     loadStore: (directory, fingerprint) => KnowledgeRepository.load(directory, { encoderFingerprint: fingerprint }),
   });
+  tensorsBefore = tf.memory().numTensors;
   // Sizes out of order and repeated: measured once each, ascending. 20 > the 10 fixture edits, so clones are needed.
   measurement = await measureRecipe({
     editor,
@@ -90,7 +92,8 @@ describe('measureRecipe', () => {
       expect(memory.tfjsTensors).toBeGreaterThan(0);
       expect(leakedTensors).toBe(0);
     }
-    expect(tf.memory().numTensors).toBeGreaterThan(0);
+    // The whole measurement (fill, edits, retracts, queries, restore) leaves no tensor behind.
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 
   it('renders one Markdown row per size', () => {

@@ -31,10 +31,12 @@ function maskedMean(values: tf.Tensor, mask: tf.Tensor): tf.Scalar {
 export function hingeTokenNll(logits: tf.Tensor3D, labels: tf.Tensor2D, mask: tf.Tensor2D, hingeScale: number, epsilon: number): tf.Scalar {
   return tf.tidy(() => {
     const probabilities = tf.exp(tf.logSoftmax(logits)); // [B, L, V]
-    const gold = tf.sum(tf.mul(probabilities, tf.oneHot(labels.toInt(), logits.shape[2])), 2); // [B, L]
+    const goldColumns = tf.oneHot(labels.toInt(), logits.shape[2]); // [B, L, V]
+    const gold = tf.sum(tf.mul(probabilities, goldColumns), 2); // [B, L]
     const active = tf.tidy(() => {
+      // One read-back of the probabilities cuts the tape; gold and runner-up both come from it.
       const constant = detached(probabilities);
-      return tf.mul(mask, tf.less(detached(gold), tf.mul(secondLargest(constant), hingeScale)).toFloat());
+      return tf.mul(mask, tf.less(tf.sum(tf.mul(constant, goldColumns), 2), tf.mul(secondLargest(constant), hingeScale)).toFloat());
     });
     return maskedMean(tf.neg(tf.log(tf.add(gold, epsilon))), active);
   });

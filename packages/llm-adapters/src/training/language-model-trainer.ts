@@ -115,7 +115,7 @@ export class LanguageModelTrainer {
       const maskFlat = tf.tensor1d(mask);
       const targetRows = tf.oneHot(tf.tensor1d(targets, 'int32'), storedSize);
       return tf.variableGrads(() => {
-        const logits = this.model.forwardStoredLogits({ ids, attentionMask }).reshape([rows.length * width, storedSize]);
+        const logits = this.model.forward({ ids, attentionMask, compactLogits: true }).logits.reshape([rows.length * width, storedSize]);
         const nll = tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), targetRows), 1));
         return tf.div(tf.sum(tf.mul(nll, maskFlat)), tokens) as tf.Scalar;
       }, variableList);

@@ -154,14 +154,6 @@ export abstract class DecoderModel implements CausalLanguageModel {
   }
 
   /**
-   * Logits over the stored vocabulary ([batch, seq, stored]): for training, where expanding to the
-   * full tokenizer vocabulary would only cost time. Targets map with `vocabulary.storedIds`.
-   */
-  forwardStoredLogits(request: ForwardRequest): tf.Tensor3D {
-    return this.forwardWith(request, false).logits;
-  }
-
-  /**
    * Turns every weight into a trainable tf.Variable (once) and returns them, named by weight.
    * Tied embeddings are refused: the output projection is a derived copy that gradients skip.
    */

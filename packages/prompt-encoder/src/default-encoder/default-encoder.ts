@@ -113,7 +113,7 @@ export class DefaultEncoder implements TextEncoder {
   async save(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
     // A frozen word table is a function of the config and the pinned wink package: not saved.
-    const tensors = (await this.weights.toNamedTensors()).filter(([name]) => this.config.trainWordVectors || name !== WORD_VECTORS);
+    const tensors = await this.weights.toNamedTensors((name) => this.config.trainWordVectors || name !== WORD_VECTORS);
     await writeSafetensors(path.join(dir, WEIGHTS_FILE), tensors);
     const content = { format: FORMAT, config: this.config, wordVectorsSource: this.wordVectorsSource, words: this.words };
     await writeFile(path.join(dir, CONFIG_FILE), `${JSON.stringify(content)}\n`);

@@ -41,10 +41,11 @@ export class VariableStore {
     return result;
   }
 
-  /** Every weight's values in host memory, in insertion order. */
-  async toNamedTensors(): Promise<[string, NamedTensor][]> {
+  /** Every weight's values (or those `include` accepts) in host memory, in insertion order. */
+  async toNamedTensors(include: (name: string) => boolean = () => true): Promise<[string, NamedTensor][]> {
     const result: [string, NamedTensor][] = [];
     for (const [name, variable] of this.variables) {
+      if (!include(name)) continue;
       result.push([name, { shape: [...variable.shape], data: (await variable.data()) as Float32Array }]);
     }
     return result;
