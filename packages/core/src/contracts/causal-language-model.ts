@@ -31,6 +31,8 @@ export interface ModelDimensions {
  * whole sequence the layer sees, prefix positions included.
  */
 export interface ForwardHooks {
+  /** The normalised hidden state the MLP reads (T-Patcher keys new neurons on it): [batch, seq, hidden]. */
+  mlpInput?: (layer: number, input: tf.Tensor3D) => tf.Tensor3D | void;
   /** Input of the MLP's output projection (`down_proj` / `fc_out`): [batch, seq, intermediate]. */
   mlpKeys?: (layer: number, keys: tf.Tensor3D) => tf.Tensor3D | void;
   /** Output of the MLP's output projection, before the residual add: [batch, seq, hidden]. */
@@ -134,10 +136,13 @@ export interface CausalLanguageModel {
   forward(request: ForwardRequest): ForwardResult;
   /** Autoregressive generation with a KV cache (batch of one). */
   generate(promptIds: readonly number[], options: GenerateOptions): Promise<GenerateResult>;
-  /** Teacher-forced scoring of continuations, batched internally; optional shared-per-row prefix. */
+  /**
+   * Teacher-forced scoring of continuations, batched internally; optional shared-per-row prefix, and
+   * hooks (editors that act inside the forward pass, GRACE and T-Patcher, score through them).
+   */
   scoreContinuations(
     requests: readonly ContinuationRequest[],
-    options?: { prefix?: tf.Tensor3D; prefixLengths?: readonly number[] },
+    options?: { prefix?: tf.Tensor3D; prefixLengths?: readonly number[]; hooks?: ForwardHooks },
   ): ContinuationScore[];
 
   /** Names of the weights, in the Hugging Face naming of this architecture. */

@@ -63,7 +63,8 @@ export class GptjModel extends DecoderModel {
     const keys = applyHook(
       context.hooks?.mlpKeys,
       layer,
-      geluNew(linear(normed, w('mlp.fc_in.weight'), w('mlp.fc_in.bias'))) as tf.Tensor3D,
+      // Attention and MLP read the same LayerNorm output (parallel block); the hook sees the MLP's copy.
+      geluNew(linear(applyHook(context.hooks?.mlpInput, layer, normed), w('mlp.fc_in.weight'), w('mlp.fc_in.bias'))) as tf.Tensor3D,
     );
     const mlpOutput = applyHook(context.hooks?.mlpOutput, layer, linear(keys, w('mlp.fc_out.weight'), w('mlp.fc_out.bias')));
     return { hidden: tf.addN([x, attention, mlpOutput]) as tf.Tensor3D, present: { key, value } };

@@ -58,7 +58,7 @@ export class LlamaModel extends DecoderModel {
     const attended = scaledDotProductAttention(query, key, value, context.bias, numHeads / numKeyValueHeads);
     const afterAttention = tf.add(x, linear(attended, w('self_attn.o_proj.weight'))) as tf.Tensor3D;
 
-    const mlpInput = rmsNorm(afterAttention, w('post_attention_layernorm.weight'), rmsNormEpsilon);
+    const mlpInput = applyHook(context.hooks?.mlpInput, layer, rmsNorm(afterAttention, w('post_attention_layernorm.weight'), rmsNormEpsilon));
     const gate = silu(linear(mlpInput, w('mlp.gate_proj.weight')));
     const keys = applyHook(context.hooks?.mlpKeys, layer, tf.mul(gate, linear(mlpInput, w('mlp.up_proj.weight'))) as tf.Tensor3D);
     const mlpOutput = applyHook(context.hooks?.mlpOutput, layer, linear(keys, w('mlp.down_proj.weight')));

@@ -299,7 +299,7 @@ export abstract class DecoderModel implements CausalLanguageModel {
 
   scoreContinuations(
     requests: readonly ContinuationRequest[],
-    options: { prefix?: tf.Tensor3D; prefixLengths?: readonly number[] } = {},
+    options: { prefix?: tf.Tensor3D; prefixLengths?: readonly number[]; hooks?: ForwardHooks } = {},
   ): ContinuationScore[] {
     if (requests.length === 0) return [];
     requests.forEach((request, row) => {
@@ -331,6 +331,7 @@ export abstract class DecoderModel implements CausalLanguageModel {
       };
       if (options.prefix) forwardRequest.prefix = options.prefix;
       if (options.prefixLengths) forwardRequest.prefixLengths = options.prefixLengths;
+      if (options.hooks) forwardRequest.hooks = options.hooks;
       // Scored over the stored vocabulary: for a compact-vocabulary model the absent ids have
       // probability exactly 0, so log-probabilities and argmaxes equal the full-vocabulary ones
       // without building [batch, seq, 32000] logits.
