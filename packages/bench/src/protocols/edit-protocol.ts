@@ -23,6 +23,10 @@ export interface ProtocolOptions {
   afterChunk?: (chunk: number) => Promise<void> | void;
   /** Progress: called after each edit and after each chunk is scored. */
   onProgress?: (event: ProgressEvent) => void;
+  /** Chunks before this index are skipped (a resumed run already holds their results; chunks are independent). */
+  firstChunk?: number;
+  /** Called with each chunk's cases and query timing as soon as it is scored, before `afterChunk` (for durable, resumable writes). */
+  onChunkScored?: (chunk: number, cases: readonly CaseResult[], timing: { probes: number; seconds: number }) => Promise<void> | void;
 }
 
 export type ProgressEvent =
@@ -66,6 +70,7 @@ export async function runEditProtocol(editor: Editor, requests: readonly EditReq
   let querySeconds = 0;
   let probes = 0;
   for (const [chunkIndex, chunk] of chunks.entries()) {
+    if (chunkIndex < (options.firstChunk ?? 0)) continue;
     await editor.restore();
     const reference = await computeLocalityReference(editor, chunk, options.batchSize);
     const editSeconds: number[] = [];
@@ -86,9 +91,9 @@ export async function runEditProtocol(editor: Editor, requests: readonly EditReq
     const scored = await scoreEditCases(editor, chunk, reference, options.batchSize);
     querySeconds += scored.seconds;
     probes += scored.probes;
-    scored.cases.forEach((scores, i) => {
-      cases.push({ caseId: (chunk[i] as EditRequest).id, chunk: chunkIndex, editSeconds: editSeconds[i] as number, ...scores });
-    });
+    const chunkCases = scored.cases.map((scores, i) => ({ caseId: (chunk[i] as EditRequest).id, chunk: chunkIndex, editSeconds: editSeconds[i] as number, ...scores }));
+    cases.push(...chunkCases);
+    await options.onChunkScored?.(chunkIndex, chunkCases, { probes: scored.probes, seconds: scored.seconds });
     options.onProgress?.({ kind: 'scored', chunk: chunkIndex, chunks: chunks.length });
     await options.afterChunk?.(chunkIndex);
   }
