@@ -21,4 +21,4 @@ export { RECIPE_TRAINING_DEFAULTS, resolveTrainingHyperparameters, type RecipeTr
 export { contrastiveTerms, hingeTokenNll, localityKl, detached, type ContrastiveInputs, type ContrastiveTerms } from './recipe/recipe-losses.js';
 export { knowledgeText } from './recipe/knowledge-text.js';
 export { modelFingerprint } from './recipe/model-fingerprint.js';
-export { PairTokenizer, buildPairBatch, type TokenizedPair } from './recipe/training-batch.js';
+export { PairTokenizer, buildPairBatch, outputColumns, type PairBatch, type TokenizedPair } from './recipe/training-batch.js';

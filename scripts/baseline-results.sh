@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Issue 7 baselines: lifelong editing (edit T, then score all T) of the no-op row and each baseline
+# editor on one micro model, one run directory per (editor, T), then one report per model.
+#
+#   scripts/baseline-results.sh MODEL_DIR DATASET DATA OUT [EDITORS] [T:LIMIT...]
+#   scripts/baseline-results.sh models/synthetic-llama synthetic models/synthetic-llama/held-out-eval-edits.json bench-results/baselines/synthetic-llama
+#   scripts/baseline-results.sh models/counterfact-llama counterfact ../shared/data/editing/counterfact bench-results/baselines/counterfact-llama
+#
+# EDITORS is a comma list (default: none and every baseline registered for issue 7 whose runs are
+# cheap enough; see the README in OUT). Each T:LIMIT pair runs T edits per chunk over LIMIT cases
+# (default 1:20 10:50 100:100: one chunk at T = 100). Existing runs (summary.json present) are kept,
+# so the script resumes; the report covers every run directory under OUT, engineer A's included.
+set -euo pipefail
+model=$1; dataset=$2; data=$3; out=$4
+editors=${5:-none,ft-l,ft-m,grace,t-patcher}; shift $(( $# < 5 ? $# : 5 ))
+pairs=("$@"); [ ${#pairs[@]} -eq 0 ] && pairs=(1:20 10:50 100:100)
+cli=(node "$(dirname "$0")/../packages/bench/dist/cli/main.js")
+split=(); [ "$dataset" = counterfact ] && split=(--split eval)
+for pair in "${pairs[@]}"; do
+  t=${pair%%:*}; limit=${pair##*:}
+  for editor in ${editors//,/ }; do
+    dir="$out/$editor-T$t"
+    [ -f "$dir/summary.json" ] && continue
+    echo "$(date -u +%H:%M:%S) $editor T=$t (limit $limit)" >&2
+    "${cli[@]}" eval --editor "$editor" --model "$model" --dataset "$dataset" --data "$data" "${split[@]}" \
+      --protocol lifelong --edits "$t" --limit "$limit" --seed 0 --skip-overlong --out "$dir" >/dev/null
+  done
+done
+mapfile -t runs < <(find "$out" -mindepth 2 -maxdepth 2 -name summary.json -printf '%h\n' | sort)
+title="Baselines on $(basename "$model") ($dataset, lifelong)"
+"${cli[@]}" report "${runs[@]}" --out "$out/report.html" --title "$title" >/dev/null
+"${cli[@]}" report "${runs[@]}" --out "$out/summary.md" --title "$title" >/dev/null
+cat "$out/summary.md"
