@@ -1,6 +1,9 @@
 import { InvalidInputError, type CausalLanguageModel, type Editor } from '@recipe-kit/core';
 import { NoopEditor } from './noop-editor.js';
 import { createRecipeEditorFromCheckpoint } from './recipe-editor-factory.js';
+import { FT_L_FACTORY, FT_M_FACTORY } from '../baselines/ft/fine-tune-editor-factories.js';
+import { GRACE_FACTORY } from '../baselines/grace/grace-editor-factory.js';
+import { T_PATCHER_FACTORY } from '../baselines/t-patcher/t-patcher-editor-factory.js';
 
 /** What the CLI hands an editor factory besides the model. */
 export interface EditorSettings {
@@ -30,6 +33,10 @@ const EDITORS = new Map<string, EditorFactory>([
       create: (model, settings) => createRecipeEditorFromCheckpoint(model, settings),
     },
   ],
+  ['ft-l', FT_L_FACTORY],
+  ['ft-m', FT_M_FACTORY],
+  ['grace', GRACE_FACTORY],
+  ['t-patcher', T_PATCHER_FACTORY],
 ]);
 
 export function registerEditor(name: string, factory: EditorFactory): void {
