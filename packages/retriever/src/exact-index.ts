@@ -1,5 +1,7 @@
 import { InvalidInputError, type IndexEntry, type IndexHit, type KnowledgeIndex } from '@recipe-kit/core';
+import { innerProduct } from './inner-product.js';
 import { scoreRows } from './score-rows.js';
+import { validateEntries, validateK } from './validate-entries.js';
 import { validateVector } from './validate-vector.js';
 
 export interface ExactIndexOptions {
@@ -57,25 +59,7 @@ export class ExactIndex implements KnowledgeIndex {
 
   async add(entries: readonly IndexEntry[]): Promise<void> {
     this.assertOpen();
-    // Validate the whole batch before touching the storage, so a bad entry leaves the index unchanged.
-    const batchIds = new Set<string>();
-    for (const [position, entry] of entries.entries()) {
-      const id: unknown = entry.id;
-      if (typeof id !== 'string' || id.length === 0) {
-        throw new InvalidInputError(
-          `Entry ${position} of the batch has id ${JSON.stringify(id)}; ids must be non-empty strings.`,
-          'Give every entry a stable, non-empty string id (e.g. the edit request id).',
-        );
-      }
-      if (this.rowOf.has(id) || batchIds.has(id)) {
-        throw new InvalidInputError(
-          `Duplicate id "${id}": it is ${this.rowOf.has(id) ? 'already in the index' : 'twice in this batch'}.`,
-          `Use a unique id per entry, or remove("${id}") first to replace it.`,
-        );
-      }
-      batchIds.add(id);
-      validateVector(entry.vector, this.dimension, `vector of id "${id}"`);
-    }
+    validateEntries(entries, this.dimension, (id) => this.rowOf.has(id));
     this.reserve(this.ids.length + entries.length);
     for (const entry of entries) {
       const row = this.ids.length;
@@ -175,10 +159,20 @@ export class ExactIndex implements KnowledgeIndex {
 
   async get(id: string): Promise<Float32Array | null> {
     this.assertOpen();
-    const row = this.rowOf.get(id);
-    if (row === undefined) return null;
     // A copy: a view would change under the caller when a later removal moves rows.
-    return this.data.slice(row * this.dimension, (row + 1) * this.dimension);
+    return this.getSync(id);
+  }
+
+  /** A copy of the stored vector of `id`, or null (the synchronous `get`). */
+  getSync(id: string): Float32Array | null {
+    const row = this.rowOf.get(id);
+    return row === undefined ? null : this.data.slice(row * this.dimension, (row + 1) * this.dimension);
+  }
+
+  /** r_id · query summed like `innerProduct` (bit-identical to a scan's score), or null when absent. No validation. */
+  scoreOf(id: string, query: Float32Array): number | null {
+    const row = this.rowOf.get(id);
+    return row === undefined ? null : innerProduct(this.data, row * this.dimension, query, this.dimension);
   }
 
   /** Whether `id` is stored. */
@@ -213,14 +207,5 @@ export class ExactIndex implements KnowledgeIndex {
     if (this.disposed) {
       throw new InvalidInputError('This ExactIndex was disposed.', 'Create a new index; a disposed one holds no vectors.');
     }
-  }
-}
-
-function validateK(k: number): void {
-  if (!Number.isInteger(k) || k < 1) {
-    throw new InvalidInputError(
-      `Search k must be an integer ≥ 1, got ${String(k)}.`,
-      'Pass the number of nearest entries you want (RECIPE uses k = 1).',
-    );
   }
 }

@@ -1,4 +1,16 @@
 export { ExactIndex, type ExactIndexOptions } from './exact-index.js';
+export { FaissIndex, type FaissIndexKind, type FaissIndexOptions } from './faiss-index.js';
+export { LanceIndex, type LanceIndexOptions } from './lance-index.js';
+export { ChromaIndex, type ChromaIndexOptions } from './chroma-index.js';
+export { startChromaServer, type ChromaServer, type StartChromaServerOptions } from './chroma-server.js';
+export { BatchedIndex } from './batched-index.js';
+export {
+  KNOWLEDGE_INDEX_BACKENDS,
+  createKnowledgeIndex,
+  knowledgeIndexBackend,
+  type CreateKnowledgeIndexOptions,
+  type KnowledgeIndexBackend,
+} from './knowledge-index-registry.js';
 export {
   KnowledgeRepository,
   type KnowledgePayload,
@@ -7,6 +19,7 @@ export {
   type KnowledgeSearchOptions,
   type KnowledgeSearchResult,
   type LoadKnowledgeRepositoryOptions,
+  type OpenKnowledgeRepositoryOptions,
   type RetrievedKnowledge,
 } from './knowledge-repository.js';
 export {

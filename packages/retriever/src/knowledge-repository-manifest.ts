@@ -1,7 +1,8 @@
 import { InvalidCheckpointError } from '@recipe-kit/core';
 
 export const KNOWLEDGE_REPOSITORY_FORMAT = 'recipe-kit.knowledge-repository';
-export const KNOWLEDGE_REPOSITORY_VERSION = 1;
+/** 2 added `journal`; version 1 snapshots (no journal) are still read. */
+export const KNOWLEDGE_REPOSITORY_VERSION = 2;
 export const KNOWLEDGE_REPOSITORY_MANIFEST_FILE = 'manifest.json';
 
 /** One data file the manifest points at; size and hash let a load detect truncation and corruption. */
@@ -40,6 +41,11 @@ export interface KnowledgeRepositoryManifest {
     /** [dimension] float32, absent when no sentinel was set. */
     sentinel: RepositoryFileReference | null;
   };
+  /**
+   * A durable repository's write-ahead journal (a file name in the directory): records of the edits
+   * made after this snapshot, replayed on load. null for a plain `save`.
+   */
+  journal: string | null;
 }
 
 /** Validates parsed JSON as a manifest; every problem names the field so a hand-edited file can be fixed. */
@@ -55,9 +61,9 @@ export function parseKnowledgeRepositoryManifest(value: unknown, manifestPath: s
     return fail(`"format" is ${JSON.stringify(value['format'])}, expected "${KNOWLEDGE_REPOSITORY_FORMAT}"`);
   }
   const version = value['version'];
-  if (version !== KNOWLEDGE_REPOSITORY_VERSION) {
+  if (version !== KNOWLEDGE_REPOSITORY_VERSION && version !== 1) {
     throw new InvalidCheckpointError(
-      `${manifestPath} has format version ${JSON.stringify(version)}; this @recipe-kit/retriever reads version ${KNOWLEDGE_REPOSITORY_VERSION}.`,
+      `${manifestPath} has format version ${JSON.stringify(version)}; this @recipe-kit/retriever reads versions 1 to ${KNOWLEDGE_REPOSITORY_VERSION}.`,
       'Load it with the recipe-kit version that wrote it, or re-save the repository with this one.',
     );
   }
@@ -82,6 +88,10 @@ export function parseKnowledgeRepositoryManifest(value: unknown, manifestPath: s
   const createdAt = typeof value['createdAt'] === 'string' ? value['createdAt'] : '';
   const files = value['files'];
   if (!isRecord(files)) return fail('"files" must be an object');
+  const journal = value['journal'] ?? null;
+  if (journal !== null && (typeof journal !== 'string' || !/^journal-[0-9a-f]{16}\.log$/.test(journal))) {
+    return fail('"journal" must be null or a journal file name (journal-<16 hex>.log)');
+  }
   const fileReference = (key: string): RepositoryFileReference => {
     const raw = files[key];
     if (!isRecord(raw)) return fail(`"files.${key}" must be an object`);
@@ -110,6 +120,7 @@ export function parseKnowledgeRepositoryManifest(value: unknown, manifestPath: s
       requests: fileReference('requests'),
       sentinel: files['sentinel'] === null || files['sentinel'] === undefined ? null : fileReference('sentinel'),
     },
+    journal,
   };
 }
 

@@ -1,5 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, open as openFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   DataNotFoundError,
@@ -10,18 +9,12 @@ import {
   type KnowledgeIndex,
 } from '@recipe-kit/core';
 import { ExactIndex } from './exact-index.js';
-import { float32Chunks } from './float32-chunks.js';
 import { innerProduct } from './inner-product.js';
-import {
-  KNOWLEDGE_REPOSITORY_FORMAT,
-  KNOWLEDGE_REPOSITORY_MANIFEST_FILE,
-  KNOWLEDGE_REPOSITORY_VERSION,
-  parseKnowledgeRepositoryManifest,
-  type KnowledgeRepositoryManifest,
-} from './knowledge-repository-manifest.js';
-import { readFloat32File } from './read-float32-file.js';
+import { decodeJournalRecord, encodeJournalRecord, type JournalRecord } from './journal-record.js';
+import { KnowledgeJournal, readJournal, type JournalReadResult } from './knowledge-journal.js';
+import { hasKnowledgeSnapshot, newGeneration, readKnowledgeSnapshot, writeKnowledgeSnapshot } from './knowledge-snapshot.js';
 import { validateVector } from './validate-vector.js';
-import { syncDirectory, writeDurableFile } from './write-durable-file.js';
+import { syncDirectory } from './write-durable-file.js';
 
 /** What is stored for one edit besides its key r_k. */
 export interface KnowledgePayload {
@@ -92,12 +85,25 @@ export interface LoadKnowledgeRepositoryOptions {
   /** Must equal the fingerprint the repository was saved with. */
   encoderFingerprint: string;
   /** Builds the (empty) index backend to fill; defaults to ExactIndex. */
-  createIndex?: (dimension: number) => KnowledgeIndex;
+  createIndex?: (dimension: number) => KnowledgeIndex | Promise<KnowledgeIndex>;
 }
 
-/** Data files of one save share a random generation tag, so a new save never overwrites the files the current manifest names. */
-const DATA_FILE_PATTERN = /^(keys|prompts|sentinel|requests)-[0-9a-f]{16}\.(f32|jsonl)(\.tmp)?$/;
-const MANIFEST_TEMPORARY_FILE = `${KNOWLEDGE_REPOSITORY_MANIFEST_FILE}.tmp`;
+export interface OpenKnowledgeRepositoryOptions extends LoadKnowledgeRepositoryOptions {
+  /** d_r; must match an existing repository's. */
+  dimension: number;
+  /** [l, d_llm]; must match an existing repository's. */
+  promptShape: readonly [number, number];
+  /** Compact (new snapshot, fresh journal) once the journal passes this many bytes (default 256 MiB). */
+  compactJournalBytes?: number;
+}
+
+/** The directory and journal of a repository opened with `open`. */
+interface DurableState {
+  directory: string;
+  journal: KnowledgeJournal;
+  compactJournalBytes: number;
+}
+
 /** Rows per `index.add` call while loading: big enough to amortise the call, small enough for little extra memory. */
 const LOAD_BATCH_ROWS = 4096;
 
@@ -106,17 +112,35 @@ const LOAD_BATCH_ROWS = 4096;
  * their continuous prompts p_k and edit requests alongside, and the knowledge sentinel r_Θ that
  * gates retrieval.
  *
- * Not safe for concurrent mutation during `save`: take the snapshot from a quiescent repository.
+ * Two modes. In memory (`new`, `load`), `save` writes an atomic snapshot. Durable (`open`), every
+ * add/remove/clear is appended to a checksummed journal and fsynced before it resolves, so an
+ * acknowledged edit survives a crash (`kill -9`, power loss of a synced disk) at any later moment;
+ * reopening replays the journal over the last snapshot and drops a torn tail record. `compact`
+ * (automatic past `compactJournalBytes`) folds the journal into a new snapshot.
+ *
+ * The repository keeps every key in its own exact store (an ExactIndex, shared when the backend is
+ * exact): the backend only proposes the top-k ids, which are rescored here with `innerProduct`, so
+ * the sentinel rule, scores and tie order are the same on every backend.
  */
 export class KnowledgeRepository {
   readonly dimension: number;
   readonly promptShape: readonly [number, number];
   readonly encoderFingerprint: string;
-  private readonly index: KnowledgeIndex;
+  private index: KnowledgeIndex;
+  /** Exact keys by id (the index itself when it is an ExactIndex). */
+  private readonly keys: ExactIndex;
   /** Insertion order is kept (a Map iterates in insertion order); saves and `entries()` follow it. */
   private readonly payloads = new Map<string, KnowledgePayload>();
   private sentinel: Float32Array | null = null;
   private readonly scale: number;
+  private durable: DurableState | null = null;
+  /** Adds whose journal record is being written, by id: duplicates are refused, removals wait. */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private activeMutations = 0;
+  private idleWaiters: Array<() => void> = [];
+  private exclusive: Promise<void> | null = null;
+  private compactionError: unknown = null;
+  private closed = false;
 
   constructor(options: KnowledgeRepositoryOptions) {
     const { dimension, promptShape, encoderFingerprint } = options;
@@ -159,7 +183,13 @@ export class KnowledgeRepository {
     this.promptShape = [promptShape[0], promptShape[1]];
     this.encoderFingerprint = encoderFingerprint;
     this.index = index;
+    this.keys = index instanceof ExactIndex ? index : new ExactIndex(dimension);
     this.scale = 1 / Math.sqrt(dimension);
+  }
+
+  /** The search backend (it proposes top-k ids; scores come from the exact keys). */
+  get indexBackend(): KnowledgeIndex {
+    return this.index;
   }
 
   get size(): number {
@@ -174,7 +204,13 @@ export class KnowledgeRepository {
   /** Sets or replaces r_Θ = MLP_K(pool(Enc(Θ))) (recomputed by callers whenever the retriever changes). */
   setSentinel(vector: Float32Array): void {
     validateVector(vector, this.dimension, 'sentinel vector');
+    const unchanged = this.sentinel !== null && this.sentinel.every((value, i) => Object.is(value, vector[i]));
     this.sentinel = vector.slice();
+    if (this.durable !== null && !unchanged) {
+      // Synchronous by contract; the record is ordered before any later edit, whose fsync covers it.
+      // A failed write poisons the journal, so the next edit reports it.
+      this.durable.journal.append(encodeJournalRecord({ type: 'sentinel', vector: this.sentinel })).catch(() => {});
+    }
   }
 
   /** A copy of r_Θ, or null. */
@@ -183,16 +219,22 @@ export class KnowledgeRepository {
   }
 
   /**
-   * Stores one edit: key r_k (copied into the index) and payload (prompt copied, so later changes to
-   * the caller's buffer do not alter the repository). On any error nothing is stored.
+   * Stores one edit: key r_k (copied) and payload (prompt copied, so later changes to the caller's
+   * buffers do not alter the repository). On any error nothing is stored. In a durable repository the
+   * promise resolves only after the edit's journal record is on disk.
    */
   async add(id: string, key: Float32Array, payload: KnowledgePayloadInput): Promise<KnowledgePayload> {
-    if (this.payloads.has(id)) {
+    this.assertOpen();
+    if (typeof id !== 'string' || id.length === 0) {
+      throw new InvalidInputError(`Knowledge ids must be non-empty strings, got ${JSON.stringify(id)}.`, 'Use the edit request id.');
+    }
+    if (this.payloads.has(id) || this.inFlight.has(id)) {
       throw new InvalidInputError(
         `Duplicate id "${id}": the repository already holds an entry with it.`,
         `Use a unique id per edit, or remove("${id}") first to replace the fact.`,
       );
     }
+    validateVector(key, this.dimension, `vector of id "${id}"`);
     const [l, dLlm] = this.promptShape;
     validateVector(payload.prompt, l * dLlm, `prompt of id "${id}" (shape [${l}, ${dLlm}] flattened)`);
     if (typeof payload.request !== 'object' || payload.request === null) {
@@ -208,24 +250,55 @@ export class KnowledgeRepository {
       request: payload.request,
       createdAt: payload.createdAt ?? new Date().toISOString(),
     };
-    // The index validates the id and key; the payload is recorded only after it accepted them.
-    await this.index.add([{ id, vector: key }]);
-    this.payloads.set(id, stored);
-    return stored;
+    const storedKey = key.slice();
+    if (this.durable === null) {
+      await this.applyAdd(stored, storedKey);
+      return stored;
+    }
+    const operation = this.mutate(async (durable) => {
+      await durable.journal.append(encodeJournalRecord({ type: 'add', id, createdAt: stored.createdAt, request: stored.request, key: storedKey, prompt: stored.prompt }));
+      await this.applyAdd(stored, storedKey);
+      return stored;
+    });
+    this.inFlight.set(id, operation);
+    try {
+      return await operation;
+    } finally {
+      this.inFlight.delete(id);
+      this.compactIfDue();
+    }
   }
 
   /** Retracts one fact; returns whether it was present. */
   async remove(id: string): Promise<boolean> {
+    this.assertOpen();
+    await this.inFlight.get(id)?.catch(() => {});
     if (!this.payloads.has(id)) return false;
-    await this.index.remove([id]);
-    this.payloads.delete(id);
-    return true;
+    if (this.durable === null) {
+      await this.applyRemove([id]);
+      return true;
+    }
+    return this.mutate(async (durable) => {
+      await durable.journal.append(encodeJournalRecord({ type: 'remove', id }));
+      // A concurrent remove of the same id may have applied first; the journal holds both, harmlessly.
+      if (!this.payloads.has(id)) return false;
+      await this.applyRemove([id]);
+      return true;
+    });
   }
 
   /** Restores the unedited model: drops every entry, keeps the sentinel (it does not depend on edits). */
   async clear(): Promise<void> {
-    await this.index.remove([...this.payloads.keys()]);
-    this.payloads.clear();
+    this.assertOpen();
+    await Promise.all([...this.inFlight.values()].map((operation) => operation.catch(() => {})));
+    if (this.durable === null) {
+      await this.applyRemove([...this.payloads.keys()]);
+      return;
+    }
+    await this.mutate(async (durable) => {
+      await durable.journal.append(encodeJournalRecord({ type: 'clear' }));
+      await this.applyRemove([...this.payloads.keys()]);
+    });
   }
 
   /** The payload of an id, or undefined. */
@@ -240,7 +313,7 @@ export class KnowledgeRepository {
 
   /** The stored key r_k of an id, or null. */
   async getKey(id: string): Promise<Float32Array | null> {
-    return this.index.get(id);
+    return this.keys.get(id);
   }
 
   /**
@@ -284,18 +357,20 @@ export class KnowledgeRepository {
     // RECIPE's rule is s_j > s_0 (+ margin); with the sentinel off only minSimilarity gates. s_0 + 0 is s_0 exactly.
     const gate = useSentinel ? sentinelSimilarity + sentinelMargin : Number.NEGATIVE_INFINITY;
     const raw = await this.index.search(rq, topK);
-    const candidates = raw.map((hit) => ({ id: hit.id, similarity: hit.score * this.scale }));
+    // Rescore from the exact keys, so every backend (float32 faiss, quantised codes, 1 − distance from a
+    // database) yields the same similarities and the same strict sentinel comparison as the exact scan.
+    // An id without a payload was removed while the search ran (or is not applied yet): not visible.
+    const candidates: Array<{ id: string; similarity: number }> = [];
+    for (const hit of raw) {
+      if (!this.payloads.has(hit.id)) continue;
+      const score = this.index === this.keys ? hit.score : this.keys.scoreOf(hit.id, rq);
+      if (score !== null) candidates.push({ id: hit.id, similarity: score * this.scale });
+    }
+    if (this.index !== this.keys) candidates.sort((a, b) => b.similarity - a.similarity || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const hits: RetrievedKnowledge[] = [];
     for (const candidate of candidates) {
       if (!(candidate.similarity > gate && candidate.similarity > minSimilarity)) continue;
-      const payload = this.payloads.get(candidate.id);
-      if (payload === undefined) {
-        throw new InvalidConfigError(
-          `The index returned id "${candidate.id}", which has no payload in the repository.`,
-          'The index was modified outside the repository; only add and remove entries through KnowledgeRepository.',
-        );
-      }
-      hits.push({ id: candidate.id, similarity: candidate.similarity, payload });
+      hits.push({ id: candidate.id, similarity: candidate.similarity, payload: this.payloads.get(candidate.id)! });
     }
     return { hits, sentinelSimilarity, candidates };
   }
@@ -312,250 +387,246 @@ export class KnowledgeRepository {
   }
 
   /**
-   * Saves to `directory` (created if needed). Atomic: data files get fresh names, are written to
-   * temporary names, fsynced and renamed; then `manifest.json` is replaced the same way. A crash at
-   * any point leaves the previous manifest and the files it names intact. Data files of older saves
-   * are deleted only after the new manifest is in place. One save per directory at a time: two
-   * concurrent saves to the same directory would race on the manifest and on the cleanup.
+   * Saves a snapshot to `directory` (created if needed), atomically: a crash at any point leaves the
+   * previous snapshot intact. One save per directory at a time. A durable repository compacts into its
+   * own directory instead (`compact`).
    */
   async save(directory: string): Promise<void> {
-    await mkdir(directory, { recursive: true });
-    // Snapshot now: the awaits below must not see a half-applied add/remove.
-    const payloads = [...this.payloads.values()];
-    const sentinel = this.sentinel;
-    const keys: Float32Array[] = [];
-    for (const payload of payloads) {
-      const key = await this.index.get(payload.id);
-      if (key === null) {
-        throw new InvalidConfigError(
-          `The index has no key for id "${payload.id}" while saving.`,
-          'Do not add or remove entries while save() runs, and only modify the index through the repository.',
-        );
-      }
-      keys.push(key);
+    if (this.durable !== null && path.resolve(directory) === path.resolve(this.durable.directory)) {
+      throw new InvalidInputError(
+        `${directory} is this durable repository's own directory; a plain save there would detach its journal.`,
+        'Call compact() to fold the journal into a new snapshot, or save to another directory.',
+      );
     }
-    const generation = randomBytes(8).toString('hex');
-    const fileName = (kind: string, extension: string): string => `${kind}-${generation}.${extension}`;
-    const write = async (name: string, chunks: Iterable<Uint8Array>) => ({
-      name,
-      ...(await writeDurableFile(path.join(directory, name), chunks)),
-    });
-    const keysFile = await write(fileName('keys', 'f32'), float32Chunks(keys));
-    const promptsFile = await write(
-      fileName('prompts', 'f32'),
-      float32Chunks(payloads.map((payload) => payload.prompt)),
-    );
-    const sentinelFile = sentinel === null ? null : await write(fileName('sentinel', 'f32'), float32Chunks([sentinel]));
-    const encoder = new TextEncoder();
-    const requestsFile = await write(
-      fileName('requests', 'jsonl'),
-      (function* () {
-        // Lines are joined into ~1 MiB chunks: one write per line would be one syscall per edit.
-        let pending: string[] = [];
-        let pendingLength = 0;
-        for (const payload of payloads) {
-          const line = `${JSON.stringify({ id: payload.id, createdAt: payload.createdAt, request: payload.request })}\n`;
-          pending.push(line);
-          pendingLength += line.length;
-          if (pendingLength >= 1 << 20) {
-            yield encoder.encode(pending.join(''));
-            pending = [];
-            pendingLength = 0;
-          }
-        }
-        if (pending.length > 0) yield encoder.encode(pending.join(''));
-      })(),
-    );
-    const manifest: KnowledgeRepositoryManifest = {
-      format: KNOWLEDGE_REPOSITORY_FORMAT,
-      version: KNOWLEDGE_REPOSITORY_VERSION,
-      dimension: this.dimension,
-      promptShape: [this.promptShape[0], this.promptShape[1]],
-      count: payloads.length,
-      encoderFingerprint: this.encoderFingerprint,
-      byteOrder: 'little-endian',
-      dtype: 'float32',
-      createdAt: new Date().toISOString(),
-      files: { keys: keysFile, prompts: promptsFile, requests: requestsFile, sentinel: sentinelFile },
-    };
-    // The data files must be durable before the manifest that names them can be.
-    await syncDirectory(directory);
-    await writeDurableFile(path.join(directory, KNOWLEDGE_REPOSITORY_MANIFEST_FILE), [
-      encoder.encode(`${JSON.stringify(manifest, null, 2)}\n`),
-    ]);
-    await syncDirectory(directory);
-    // Garbage-collect files of earlier (or interrupted) saves; only names this class writes are touched.
-    const current = new Set([keysFile.name, promptsFile.name, requestsFile.name, sentinelFile?.name]);
-    for (const name of await readdir(directory)) {
-      if ((DATA_FILE_PATTERN.test(name) && !current.has(name)) || name === MANIFEST_TEMPORARY_FILE) {
-        await rm(path.join(directory, name), { force: true });
-      }
-    }
+    await writeKnowledgeSnapshot(directory, { ...this.snapshotState(), journal: null });
   }
 
-  /** Loads a repository written by `save`, checking the fingerprint, every file's size and SHA-256. */
+  /**
+   * Durable repositories: writes a snapshot of the current state with a fresh, empty journal and
+   * switches to it; edits wait meanwhile. The old snapshot and journal stay valid until the new
+   * manifest is in place.
+   */
+  async compact(): Promise<void> {
+    this.assertOpen();
+    const durable = this.durable;
+    if (durable === null) {
+      throw new InvalidInputError('compact() needs a durable repository.', 'Open one with KnowledgeRepository.open(directory, …); use save(directory) for an in-memory one.');
+    }
+    await this.exclusively(async () => {
+      await durable.journal.idle();
+      const journalName = `journal-${newGeneration()}.log`;
+      const journalPath = path.join(durable.directory, journalName);
+      const handle = await openFile(journalPath, 'wx');
+      await handle.sync();
+      await handle.close();
+      await syncDirectory(durable.directory);
+      await writeKnowledgeSnapshot(durable.directory, { ...this.snapshotState(), journal: journalName });
+      const previous = durable.journal;
+      durable.journal = await KnowledgeJournal.open(journalPath, 0);
+      await previous.close();
+    });
+  }
+
+  /** Durable repositories: waits for pending writes and closes the journal; every repository: disposes the index. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.exclusively(async () => {
+      await this.durable?.journal.close();
+      this.closed = true;
+    });
+    await this.index.dispose();
+    if (this.keys !== this.index) await this.keys.dispose();
+  }
+
+  /** Loads a snapshot written by `save` (or a durable repository, journal replayed read-only), checking the fingerprint and every file. */
   static async load(directory: string, options: LoadKnowledgeRepositoryOptions): Promise<KnowledgeRepository> {
-    const manifestPath = path.join(directory, KNOWLEDGE_REPOSITORY_MANIFEST_FILE);
-    let manifestText: string;
-    try {
-      manifestText = await readFile(manifestPath, 'utf8');
-    } catch (error) {
-      throw new DataNotFoundError(
-        `No knowledge repository at ${directory}: cannot read ${manifestPath}.`,
-        'Check the path; a repository directory is created by KnowledgeRepository.save() and holds manifest.json.',
-        { cause: error },
-      );
+    const { repository } = await KnowledgeRepository.restore(directory, options);
+    return repository;
+  }
+
+  /**
+   * Opens (creating if absent) a durable repository in `directory`. A repository written by another
+   * encoder/LLM (fingerprint), or with another d_r or prompt shape, is refused; a torn journal tail is
+   * dropped; a corrupted snapshot or journal record followed by more data is an error.
+   */
+  static async open(directory: string, options: OpenKnowledgeRepositoryOptions): Promise<KnowledgeRepository> {
+    const compactJournalBytes = options.compactJournalBytes ?? 256 * 2 ** 20;
+    if (!Number.isFinite(compactJournalBytes) || compactJournalBytes <= 0) {
+      throw new InvalidInputError(`compactJournalBytes must be a positive number, got ${String(compactJournalBytes)}.`, 'Leave it out (256 MiB) or pass a byte count.');
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(manifestText);
-    } catch (error) {
-      throw new InvalidCheckpointError(
-        `${manifestPath} is not valid JSON (truncated or corrupted).`,
-        'Restore the directory from a backup or re-save the repository from a live process.',
-        { cause: error },
-      );
-    }
-    const manifest = parseKnowledgeRepositoryManifest(parsed, manifestPath);
-    if (manifest.encoderFingerprint !== options.encoderFingerprint) {
-      throw new InvalidCheckpointError(
-        `The knowledge repository at ${directory} was written by another encoder/LLM: its fingerprint is ` +
-          `"${manifest.encoderFingerprint}", this retriever's is "${options.encoderFingerprint}".`,
-        'Its keys and prompts are only meaningful to the retriever checkpoint and LLM that produced them: load it ' +
-          'with those, or rebuild it by re-applying the edit requests (saved in its requests-*.jsonl) with this one.',
-      );
-    }
-    const { dimension, promptShape, count } = manifest;
-    const [l, dLlm] = promptShape;
-    const dataPath = (name: string): string => path.join(directory, name);
-    const expectBytes = (what: string, actual: number, expected: number): void => {
-      if (actual !== expected) {
+    await mkdir(directory, { recursive: true });
+    let repository: KnowledgeRepository;
+    let journalName: string | null;
+    let journal: JournalReadResult | null;
+    if (await hasKnowledgeSnapshot(directory)) {
+      ({ repository, journalName, journal } = await KnowledgeRepository.restore(directory, options));
+      const [l, dLlm] = options.promptShape;
+      if (repository.dimension !== options.dimension || repository.promptShape[0] !== l || repository.promptShape[1] !== dLlm) {
         throw new InvalidCheckpointError(
-          `${manifestPath} disagrees with itself: the ${what} file is recorded as ${actual} bytes, but ${count} entries need ${expected}.`,
-          'The manifest was edited or corrupted; restore a backup or re-save the repository.',
+          `The knowledge repository at ${directory} holds keys of width ${repository.dimension} and prompts of shape [${repository.promptShape.join(', ')}], but this retriever makes ${options.dimension} and [${l}, ${dLlm}].`,
+          'Open it with the retriever that wrote it, or use a new directory for this one.',
         );
       }
-    };
-    expectBytes('keys', manifest.files.keys.bytes, count * dimension * 4);
-    expectBytes('prompts', manifest.files.prompts.bytes, count * l * dLlm * 4);
-    if (manifest.files.sentinel !== null) expectBytes('sentinel', manifest.files.sentinel.bytes, dimension * 4);
-    await assertFilesExist(directory, manifest);
-
-    const records = await readRequests(dataPath(manifest.files.requests.name), manifest);
-    const keys = new Float32Array(count * dimension);
-    await readFloat32File(dataPath(manifest.files.keys.name), manifest.files.keys, [keys], 'keys');
-    const prompts = records.map(() => new Float32Array(l * dLlm));
-    await readFloat32File(dataPath(manifest.files.prompts.name), manifest.files.prompts, prompts, 'prompts');
-    let sentinel: Float32Array | null = null;
-    if (manifest.files.sentinel !== null) {
-      sentinel = new Float32Array(dimension);
-      await readFloat32File(dataPath(manifest.files.sentinel.name), manifest.files.sentinel, [sentinel], 'sentinel');
+    } else {
+      const index = await options.createIndex?.(options.dimension);
+      repository = new KnowledgeRepository({ ...options, ...(index === undefined ? {} : { index }) });
+      journalName = null;
+      journal = null;
     }
-
-    const index = options.createIndex?.(dimension);
-    const repository = new KnowledgeRepository({
-      dimension,
-      promptShape,
-      encoderFingerprint: manifest.encoderFingerprint,
-      ...(index === undefined ? {} : { index }),
-    });
-    if (sentinel !== null) repository.setSentinel(sentinel);
-    for (let start = 0; start < count; start += LOAD_BATCH_ROWS) {
-      const end = Math.min(count, start + LOAD_BATCH_ROWS);
-      const batch = [];
-      for (let row = start; row < end; row++) {
-        batch.push({ id: records[row]!.id, vector: keys.subarray(row * dimension, (row + 1) * dimension) });
-      }
-      // The index re-validates (dimension, finiteness, duplicates), so a checksum-valid but
-      // hand-crafted file still cannot smuggle NaN keys in.
-      await repository.index.add(batch);
-      for (let row = start; row < end; row++) {
-        const record = records[row]!;
-        repository.payloads.set(record.id, {
-          id: record.id,
-          prompt: prompts[row]!,
-          promptShape: repository.promptShape,
-          request: record.request,
-          createdAt: record.createdAt,
-        });
-      }
+    repository.durable = { directory, journal: undefined as unknown as KnowledgeJournal, compactJournalBytes };
+    if (journalName === null) {
+      // A new directory or a plain snapshot: start a journal with a snapshot that names it.
+      const name = `journal-${newGeneration()}.log`;
+      const handle = await openFile(path.join(directory, name), 'wx');
+      await handle.sync();
+      await handle.close();
+      await writeKnowledgeSnapshot(directory, { ...repository.snapshotState(), journal: name });
+      repository.durable.journal = await KnowledgeJournal.open(path.join(directory, name), 0);
+    } else {
+      repository.durable.journal = await KnowledgeJournal.open(path.join(directory, journalName), journal!.validBytes);
     }
     return repository;
   }
-}
 
-interface RequestRecord {
-  id: string;
-  createdAt: string;
-  request: EditRequest;
-}
+  /** Snapshot + journal replay into a new in-memory repository; the index is filled last, in batches. */
+  private static async restore(
+    directory: string,
+    options: LoadKnowledgeRepositoryOptions,
+  ): Promise<{ repository: KnowledgeRepository; journalName: string | null; journal: JournalReadResult | null }> {
+    const snapshot = await readKnowledgeSnapshot(directory, options.encoderFingerprint);
+    const { dimension, promptShape, encoderFingerprint, journal: journalName } = snapshot.manifest;
+    const repository = new KnowledgeRepository({ dimension, promptShape, encoderFingerprint, index: new ExactIndex(dimension, { initialCapacity: Math.max(64, snapshot.entries.length) }) });
+    if (snapshot.sentinel !== null) repository.sentinel = snapshot.sentinel;
+    for (let start = 0; start < snapshot.entries.length; start += LOAD_BATCH_ROWS) {
+      const batch = snapshot.entries.slice(start, start + LOAD_BATCH_ROWS);
+      // The index re-validates (dimension, finiteness, duplicates), so a checksum-valid but
+      // hand-crafted file still cannot smuggle NaN keys in.
+      await repository.keys.add(batch.map((entry, i) => ({ id: entry.id, vector: snapshot.keys.subarray((start + i) * dimension, (start + i + 1) * dimension) })));
+      for (const entry of batch) repository.payloads.set(entry.id, { ...entry, promptShape: repository.promptShape });
+    }
+    let journal: JournalReadResult | null = null;
+    if (journalName !== null) {
+      const journalPath = path.join(directory, journalName);
+      journal = await readJournal(journalPath);
+      const promptLength = promptShape[0] * promptShape[1];
+      journal.records.forEach((body, i) => repository.replay(decodeJournalRecord(body, dimension, promptLength, `Record ${i + 1} of ${journalPath}`), `record ${i + 1} of ${journalPath}`));
+    }
+    const index = await options.createIndex?.(dimension);
+    if (index !== undefined) await repository.attachIndex(index);
+    return { repository, journalName, journal };
+  }
 
-async function assertFilesExist(directory: string, manifest: KnowledgeRepositoryManifest): Promise<void> {
-  const { keys, prompts, requests, sentinel } = manifest.files;
-  for (const reference of [keys, prompts, requests, ...(sentinel === null ? [] : [sentinel])]) {
-    const filePath = path.join(directory, reference.name);
-    try {
-      await stat(filePath);
-    } catch (error) {
-      throw new InvalidCheckpointError(
-        `The knowledge repository at ${directory} is incomplete: ${reference.name}, named by its manifest, is missing.`,
-        'Copy the whole directory (manifest.json and every file it names), or restore it from a backup.',
-        { cause: error },
+  /** Applies one journal record while restoring (keys and payloads only; the index comes after). */
+  private replay(record: JournalRecord, where: string): void {
+    if (record.type === 'sentinel') {
+      validateVector(record.vector, this.dimension, `sentinel in ${where}`);
+      this.sentinel = record.vector;
+    } else if (record.type === 'clear') {
+      void this.keys.remove([...this.payloads.keys()]);
+      this.payloads.clear();
+    } else if (record.type === 'remove') {
+      void this.keys.remove([record.id]);
+      this.payloads.delete(record.id);
+    } else {
+      if (this.payloads.has(record.id)) {
+        throw new InvalidCheckpointError(`The journal adds id "${record.id}" twice (${where}).`, 'The journal was edited or corrupted; restore the directory from a backup.');
+      }
+      // ExactIndex.add has no await inside, so it has taken effect when the call returns.
+      void this.keys.add([{ id: record.id, vector: record.key }]);
+      this.payloads.set(record.id, { id: record.id, prompt: record.prompt, promptShape: this.promptShape, request: record.request, createdAt: record.createdAt });
+    }
+  }
+
+  /** Fills a new, empty index backend from the exact keys (insertion order) and makes it the search backend. */
+  private async attachIndex(index: KnowledgeIndex): Promise<void> {
+    if (index.dimension !== this.dimension || index.size !== 0) {
+      throw new InvalidConfigError(
+        `createIndex returned an index of dimension ${index.dimension} holding ${index.size} vectors; the repository needs an empty one of dimension ${this.dimension}.`,
+        'Return a new, empty index of the dimension passed to createIndex.',
       );
     }
+    const ids = [...this.payloads.keys()];
+    for (let start = 0; start < ids.length; start += LOAD_BATCH_ROWS) {
+      const batch = [];
+      for (const id of ids.slice(start, start + LOAD_BATCH_ROWS)) batch.push({ id, vector: (await this.keys.get(id))! });
+      await index.add(batch);
+    }
+    this.index = index;
   }
-}
 
-async function readRequests(filePath: string, manifest: KnowledgeRepositoryManifest): Promise<RequestRecord[]> {
-  const reference = manifest.files.requests;
-  const bytes = await readFile(filePath);
-  if (bytes.length !== reference.bytes) {
-    throw new InvalidCheckpointError(
-      `The requests file ${filePath} is ${bytes.length} bytes, but the manifest expects ${reference.bytes}: it is ${bytes.length < reference.bytes ? 'truncated' : 'longer than written'}.`,
-      'The save was interrupted or the file was damaged after it; restore the directory from a backup or re-save the repository.',
-    );
+  private async applyAdd(stored: KnowledgePayload, key: Float32Array): Promise<void> {
+    // Keys first, then the payload: a search sees the entry only once both exist.
+    await this.keys.add([{ id: stored.id, vector: key }]);
+    this.payloads.set(stored.id, stored);
+    if (this.index !== this.keys) await this.index.add([{ id: stored.id, vector: key }]);
   }
-  const digest = createHash('sha256').update(bytes).digest('hex');
-  if (digest !== reference.sha256) {
-    throw new InvalidCheckpointError(
-      `The requests file ${filePath} is corrupted: its SHA-256 is ${digest}, the manifest recorded ${reference.sha256}.`,
-      'The file changed after it was saved; restore the directory from a backup or re-save the repository.',
-    );
+
+  private async applyRemove(ids: readonly string[]): Promise<void> {
+    // Payload first: from here on searches filter the id out, whatever the backend still returns.
+    for (const id of ids) this.payloads.delete(id);
+    await this.keys.remove(ids);
+    if (this.index !== this.keys) await this.index.remove(ids);
   }
-  const lines = bytes.toString('utf8').split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  if (lines.length !== manifest.count) {
-    throw new InvalidCheckpointError(
-      `The requests file ${filePath} has ${lines.length} lines, but the manifest counts ${manifest.count} entries.`,
-      'The manifest disagrees with its data; restore a backup or re-save the repository.',
-    );
+
+  private snapshotState(): { dimension: number; promptShape: readonly [number, number]; encoderFingerprint: string; entries: Array<{ id: string; createdAt: string; request: EditRequest; key: Float32Array; prompt: Float32Array }>; sentinel: Float32Array | null } {
+    const entries = [...this.payloads.values()].map((payload) => {
+      const key = this.keys.getSync(payload.id);
+      if (key === null) {
+        throw new InvalidConfigError(`The repository has no key for id "${payload.id}" while saving.`, 'Only modify the repository through its methods.');
+      }
+      return { id: payload.id, createdAt: payload.createdAt, request: payload.request, key, prompt: payload.prompt };
+    });
+    return { dimension: this.dimension, promptShape: this.promptShape, encoderFingerprint: this.encoderFingerprint, entries, sentinel: this.sentinel };
   }
-  const seen = new Set<string>();
-  return lines.map((line, i) => {
-    const fail = (problem: string): never => {
-      throw new InvalidCheckpointError(
-        `Line ${i + 1} of ${filePath}: ${problem}.`,
-        'Each line must be {"id": string, "createdAt": string, "request": EditRequest}; restore a backup or re-save the repository.',
-      );
-    };
-    let value: unknown;
+
+  /** Runs a durable mutation unless a compaction holds the repository; compaction waits for running ones. */
+  private async mutate<T>(operation: (durable: DurableState) => Promise<T>): Promise<T> {
+    while (this.exclusive !== null) await this.exclusive;
+    if (this.compactionError !== null) {
+      const error = this.compactionError;
+      this.compactionError = null;
+      throw new InvalidConfigError('The last automatic compaction of the repository failed.', 'Check disk space and permissions of the repository directory, then call compact() or reopen it.', { cause: error });
+    }
+    this.assertOpen();
+    this.activeMutations++;
     try {
-      value = JSON.parse(line);
-    } catch {
-      return fail('not valid JSON');
+      return await operation(this.durable!);
+    } finally {
+      this.activeMutations--;
+      if (this.activeMutations === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
     }
-    if (typeof value !== 'object' || value === null) return fail('not a JSON object');
-    const record = value as Record<string, unknown>;
-    const id = record['id'];
-    if (typeof id !== 'string' || id.length === 0) return fail('"id" must be a non-empty string');
-    if (seen.has(id)) return fail(`duplicate id "${id}"`);
-    seen.add(id);
-    const createdAt = record['createdAt'];
-    if (typeof createdAt !== 'string') return fail('"createdAt" must be a string');
-    const request = record['request'];
-    if (typeof request !== 'object' || request === null || typeof (request as { id?: unknown }).id !== 'string') {
-      return fail('"request" must be an EditRequest object');
+  }
+
+  private async exclusively(operation: () => Promise<void>): Promise<void> {
+    while (this.exclusive !== null) await this.exclusive;
+    const run = (async () => {
+      if (this.activeMutations > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      await operation();
+    })();
+    this.exclusive = run.then(
+      () => {},
+      () => {},
+    );
+    try {
+      await run;
+    } finally {
+      this.exclusive = null;
     }
-    return { id, createdAt, request: request as EditRequest };
-  });
+  }
+
+  private compactIfDue(): void {
+    const durable = this.durable;
+    if (durable === null || this.closed || this.exclusive !== null || durable.journal.bytes < durable.compactJournalBytes) return;
+    this.compact().catch((error: unknown) => {
+      this.compactionError = error;
+    });
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new InvalidInputError('This knowledge repository was closed.', 'Open it again with KnowledgeRepository.open(directory, …).');
+  }
 }

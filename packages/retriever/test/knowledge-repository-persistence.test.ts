@@ -65,7 +65,7 @@ describe('KnowledgeRepository persistence', () => {
     const written = await manifest();
     expect(written).toMatchObject({
       format: 'recipe-kit.knowledge-repository',
-      version: 1,
+      version: 2,
       dimension,
       promptShape: [3, 8],
       count: 149,
@@ -176,8 +176,8 @@ describe('KnowledgeRepository persistence', () => {
     expect(((await loadError()) as Error).message).toMatch(/manifest.json is not valid JSON/);
     await writeFile(manifestPath, manifestText.replace('"count": 5', '"count": 6'));
     expect(((await loadError()) as Error).message).toMatch(/disagrees with itself: the keys file is recorded as 640 bytes, but 6 entries need 768/);
-    await writeFile(manifestPath, manifestText.replace('"version": 1', '"version": 2'));
-    expect(((await loadError()) as Error).message).toMatch(/format version 2; this @recipe-kit\/retriever reads version 1/);
+    await writeFile(manifestPath, manifestText.replace('"version": 2', '"version": 3'));
+    expect(((await loadError()) as Error).message).toMatch(/format version 3; this @recipe-kit\/retriever reads versions 1 to 2/);
     await writeFile(manifestPath, manifestText);
 
     await rm(path.join(directory, files.prompts.name));

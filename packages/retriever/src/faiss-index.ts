@@ -1,0 +1,237 @@
+import { InvalidInputError, type IndexEntry, type IndexHit, type KnowledgeIndex } from '@recipe-kit/core';
+import { loadFaiss, type FaissModule, type FaissNativeIndex } from './faiss-native.js';
+import { validateEntries, validateK } from './validate-entries.js';
+import { validateVector } from './validate-vector.js';
+
+export type FaissIndexKind = 'flat' | 'hnsw' | 'ivf';
+
+export interface FaissIndexOptions {
+  /** flat: exact scan; hnsw: graph (HNSW{M},{storage}); ivf: inverted lists (IVF{nlist},{storage}). */
+  kind: FaissIndexKind;
+  /** Vector codes: Flat (float32, default) or SQ8 (8-bit scalar quantisation, 4× less memory). hnsw/ivf only. */
+  storage?: 'Flat' | 'SQ8';
+  /** HNSW neighbours per node (default 32). */
+  hnswM?: number;
+  /** HNSW search beam (default 128); higher = better recall, slower. */
+  efSearch?: number;
+  /** IVF lists (default 1024). */
+  nlist?: number;
+  /** IVF lists probed per query (default 32). */
+  nprobe?: number;
+  /**
+   * IVF (k-means) and SQ8 (value ranges) are trained once this many vectors are stored (default
+   * max(39·nlist, 20000) for ivf, 20000 otherwise); below that the vectors sit in an exact flat
+   * index, which is fast at that size.
+   */
+  trainAt?: number;
+  /** OpenMP threads for faiss (process-wide); default: leave faiss's choice. */
+  threads?: number;
+}
+
+/**
+ * A `KnowledgeIndex` on faiss (CPU, Debian's libfaiss through the patched faiss-node), inner product.
+ *
+ * Ids map to faiss labels 0, 1, 2, … in insertion order. Removal is a tombstone (HNSW cannot remove,
+ * and flat removal renumbers labels): searches over-fetch by the number of tombstones and filter them,
+ * and once tombstones pass 10% of the index (and 1024), the index is rebuilt from its live vectors.
+ */
+export class FaissIndex implements KnowledgeIndex {
+  readonly dimension: number;
+  readonly options: Readonly<Required<Omit<FaissIndexOptions, 'threads'>>>;
+  private readonly faiss: FaissModule;
+  private native: FaissNativeIndex;
+  /** IVF before training: vectors wait here (an exact index), [pending × dimension]. */
+  private staging: FaissNativeIndex | null = null;
+  private idOfLabel: Array<string | null> = [];
+  private labelOf = new Map<string, number>();
+  private tombstones = 0;
+  private disposed = false;
+
+  constructor(dimension: number, options: FaissIndexOptions) {
+    if (!Number.isInteger(dimension) || dimension < 1) {
+      throw new InvalidInputError(`FaissIndex dimension must be a positive integer, got ${String(dimension)}.`, 'Pass d_r, e.g. `new FaissIndex(256, { kind: "hnsw" })`.');
+    }
+    const kinds: readonly FaissIndexKind[] = ['flat', 'hnsw', 'ivf'];
+    if (!kinds.includes(options.kind)) {
+      throw new InvalidInputError(`Unknown faiss index kind "${String(options.kind)}".`, `Use one of: ${kinds.join(', ')}.`);
+    }
+    const nlist = options.nlist ?? 1024;
+    this.options = {
+      kind: options.kind,
+      storage: options.storage ?? 'Flat',
+      hnswM: options.hnswM ?? 32,
+      efSearch: options.efSearch ?? 128,
+      nlist,
+      nprobe: options.nprobe ?? 32,
+      trainAt: options.trainAt ?? (options.kind === 'ivf' ? Math.max(39 * nlist, 20_000) : 20_000),
+    };
+    for (const [name, value] of Object.entries(this.options)) {
+      if (typeof value === 'number' && (!Number.isInteger(value) || value < 1)) {
+        throw new InvalidInputError(`FaissIndex option ${name} must be a positive integer, got ${String(value)}.`, 'Leave it out for the default, or pass a positive integer.');
+      }
+    }
+    if (this.options.storage !== 'Flat' && this.options.storage !== 'SQ8') {
+      throw new InvalidInputError(`FaissIndex storage must be "Flat" or "SQ8", got "${String(this.options.storage)}".`, 'Use Flat (exact float32 codes) or SQ8 (8-bit, 4× smaller).');
+    }
+    if (this.options.kind === 'ivf' && this.options.trainAt < this.options.nlist) {
+      throw new InvalidInputError(`FaissIndex trainAt (${this.options.trainAt}) must be ≥ nlist (${this.options.nlist}): k-means needs a point per list.`, 'Raise trainAt (≥ 39·nlist is best) or lower nlist.');
+    }
+    this.dimension = dimension;
+    this.faiss = loadFaiss();
+    if (options.threads !== undefined) this.faiss.Index.setThreads(options.threads);
+    this.native = this.createNative();
+  }
+
+  get size(): number {
+    return this.labelOf.size;
+  }
+
+  /** Whether the IVF quantiser has been trained (always true for flat and hnsw). */
+  get trained(): boolean {
+    return this.staging === null;
+  }
+
+  async add(entries: readonly IndexEntry[]): Promise<void> {
+    this.assertOpen();
+    validateEntries(entries, this.dimension, (id) => this.labelOf.has(id));
+    if (entries.length === 0) return;
+    const batch = new Float32Array(entries.length * this.dimension);
+    entries.forEach((entry, i) => batch.set(entry.vector, i * this.dimension));
+    (this.staging ?? this.native).addFloat32(batch);
+    for (const entry of entries) {
+      this.labelOf.set(entry.id, this.idOfLabel.length);
+      this.idOfLabel.push(entry.id);
+    }
+    if (this.staging !== null && this.staging.ntotal() >= this.options.trainAt) this.train();
+  }
+
+  async remove(ids: readonly string[]): Promise<number> {
+    this.assertOpen();
+    let removed = 0;
+    for (const id of ids) {
+      const label = this.labelOf.get(id);
+      if (label === undefined) continue;
+      this.labelOf.delete(id);
+      this.idOfLabel[label] = null;
+      this.tombstones++;
+      removed++;
+    }
+    if (this.tombstones > 1024 && this.tombstones > 0.1 * this.idOfLabel.length) this.rebuild();
+    return removed;
+  }
+
+  async search(query: Float32Array, k: number): Promise<IndexHit[]> {
+    this.assertOpen();
+    validateK(k);
+    validateVector(query, this.dimension, 'query');
+    return this.searchSync(query, k);
+  }
+
+  /** `search` without validation or a promise (the benchmark's and repository's hot path). */
+  searchSync(query: Float32Array, k: number): IndexHit[] {
+    const live = this.labelOf.size;
+    if (live === 0) return [];
+    const index = this.staging ?? this.native;
+    // Over-fetch past tombstones so k live results survive the filter (exact for flat; for graphs and
+    // lists a tombstone can also hide a live neighbour from the beam, which the rebuild bounds).
+    const fetch = Math.min(this.idOfLabel.length, k + this.tombstones);
+    const { distances, labels } = index.searchFloat32(query, fetch);
+    const hits: IndexHit[] = [];
+    for (let i = 0; i < fetch && hits.length < k; i++) {
+      const label = labels[i]!;
+      if (label < 0) break;
+      const id = this.idOfLabel[label];
+      if (id === null || id === undefined) continue;
+      hits.push({ id, score: distances[i]! });
+    }
+    return hits;
+  }
+
+  async get(id: string): Promise<Float32Array | null> {
+    this.assertOpen();
+    const label = this.labelOf.get(id);
+    if (label === undefined) return null;
+    return (this.staging ?? this.native).reconstruct(label);
+  }
+
+  /** Sets efSearch (hnsw) or nprobe (ivf) for later searches. */
+  setSearchParameter(value: number): void {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new InvalidInputError(`A faiss search parameter must be a positive integer, got ${String(value)}.`, 'Pass efSearch (hnsw) or nprobe (ivf), e.g. 64.');
+    }
+    if (this.options.kind === 'hnsw') {
+      (this.options as { efSearch: number }).efSearch = value;
+      this.native.setParameter('efSearch', value);
+    } else if (this.options.kind === 'ivf') {
+      (this.options as { nprobe: number }).nprobe = value;
+      if (this.staging === null) this.native.setParameter('nprobe', Math.min(value, this.options.nlist));
+    }
+  }
+
+  /** Writes the faiss index (codes only; ids live with the caller) — used to measure native persistence. */
+  writeNative(path: string): void {
+    (this.staging ?? this.native).write(path);
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    this.labelOf.clear();
+    this.idOfLabel = [];
+    // Dropping the references lets the addon's finaliser free the native memory.
+    this.native = this.faiss.Index.fromFactory(1, 'Flat', this.faiss.MetricType.METRIC_INNER_PRODUCT);
+    this.staging = null;
+  }
+
+  private createNative(): FaissNativeIndex {
+    const { kind, storage, hnswM, efSearch, nlist } = this.options;
+    const ip = this.faiss.MetricType.METRIC_INNER_PRODUCT;
+    if (kind === 'flat') return this.faiss.Index.fromFactory(this.dimension, 'Flat', ip);
+    const description = kind === 'hnsw' ? `HNSW${hnswM},${storage}` : `IVF${nlist},${storage}`;
+    const index = this.faiss.Index.fromFactory(this.dimension, description, ip);
+    if (kind === 'hnsw') index.setParameter('efSearch', efSearch);
+    // IVF lists and SQ8 ranges are learnt from data: stage vectors in an exact index until trainAt.
+    if (!index.isTrained()) this.staging = this.faiss.Index.fromFactory(this.dimension, 'Flat', ip);
+    return index;
+  }
+
+  /** IVF / SQ8: k-means (or code ranges) on the staged vectors, then they move into the lists (labels keep their order). */
+  private train(): void {
+    const staging = this.staging!;
+    const count = staging.ntotal();
+    const vectors = new Float32Array(count * this.dimension);
+    for (let label = 0; label < count; label++) vectors.set(staging.reconstruct(label), label * this.dimension);
+    this.native.trainFloat32(vectors);
+    this.native.addFloat32(vectors);
+    if (this.options.kind === 'ivf') this.native.setParameter('nprobe', Math.min(this.options.nprobe, this.options.nlist));
+    this.staging = null;
+  }
+
+  /** Drops tombstones: a fresh index with the live vectors, relabelled 0..live−1 in label order. */
+  private rebuild(): void {
+    const source = this.staging ?? this.native;
+    const liveIds: string[] = [];
+    const vectors = new Float32Array(this.labelOf.size * this.dimension);
+    this.idOfLabel.forEach((id, label) => {
+      if (id === null) return;
+      vectors.set(source.reconstruct(label), liveIds.length * this.dimension);
+      liveIds.push(id);
+    });
+    this.staging = null;
+    this.native = this.createNative();
+    this.idOfLabel = [];
+    this.labelOf = new Map();
+    this.tombstones = 0;
+    (this.staging ?? this.native).addFloat32(vectors);
+    liveIds.forEach((id, label) => {
+      this.labelOf.set(id, label);
+      this.idOfLabel.push(id);
+    });
+    // createNative may have set staging again (IVF / SQ8 start untrained).
+    const staged = this.staging as FaissNativeIndex | null;
+    if (staged !== null && staged.ntotal() >= this.options.trainAt) this.train();
+  }
+
+  private assertOpen(): void {
+    if (this.disposed) throw new InvalidInputError('This FaissIndex was disposed.', 'Create a new index; a disposed one holds no vectors.');
+  }
+}

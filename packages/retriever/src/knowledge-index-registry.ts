@@ -1,0 +1,137 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { InvalidInputError, type KnowledgeIndex } from '@recipe-kit/core';
+import { ChromaIndex } from './chroma-index.js';
+import { startChromaServer } from './chroma-server.js';
+import { ExactIndex } from './exact-index.js';
+import { FaissIndex } from './faiss-index.js';
+import { LanceIndex } from './lance-index.js';
+
+export interface CreateKnowledgeIndexOptions {
+  dimension: number;
+  /**
+   * Where disk-backed backends keep their data (lancedb: the database; chroma: the local server's
+   * data). Default: a fresh temporary directory, deleted on dispose.
+   */
+  directory?: string;
+  /** A running Chroma server; without it, `chroma` starts a local one on 127.0.0.1. */
+  chroma?: { host: string; port: number };
+  /**
+   * Backend knobs by name: efSearch, hnswM (faiss-hnsw); nlist, nprobe, trainAt (faiss-ivf*);
+   * indexAt, nprobes, numPartitions, batchRows (lancedb); efSearch, efConstruction, maxNeighbors,
+   * batchRows (chroma); threads (faiss-*).
+   */
+  parameters?: Readonly<Record<string, number>>;
+}
+
+export interface KnowledgeIndexBackend {
+  name: string;
+  description: string;
+  /** Results equal the exact scan's (up to float rounding); false for approximate (graph, list, quantised) search. */
+  exact: boolean;
+  create(options: CreateKnowledgeIndexOptions): Promise<KnowledgeIndex>;
+}
+
+const number = (options: CreateKnowledgeIndexOptions, name: string): number | undefined => options.parameters?.[name];
+const defined = <T extends object>(value: T): T => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+
+/** A temporary directory unless one was given; `cleanup` removes only what was created here. */
+async function workDirectory(options: CreateKnowledgeIndexOptions, prefix: string): Promise<{ directory: string; cleanup: () => Promise<void> }> {
+  if (options.directory !== undefined) return { directory: options.directory, cleanup: async () => {} };
+  const directory = await mkdtemp(path.join(tmpdir(), prefix));
+  return { directory, cleanup: () => rm(directory, { recursive: true, force: true }) };
+}
+
+function faiss(name: string, description: string, kind: 'flat' | 'hnsw' | 'ivf', storage: 'Flat' | 'SQ8'): KnowledgeIndexBackend {
+  return {
+    name,
+    description,
+    exact: kind === 'flat',
+    create: async (options) =>
+      new FaissIndex(options.dimension, defined({
+        kind,
+        storage,
+        efSearch: number(options, 'efSearch'),
+        hnswM: number(options, 'hnswM'),
+        nlist: number(options, 'nlist'),
+        nprobe: number(options, 'nprobe'),
+        trainAt: number(options, 'trainAt'),
+        threads: number(options, 'threads'),
+      })),
+  };
+}
+
+/** Every index backend, by the name used in configs and on the CLI (`--editor-option index=NAME`). */
+export const KNOWLEDGE_INDEX_BACKENDS: readonly KnowledgeIndexBackend[] = [
+  { name: 'exact', description: 'brute-force scan in JS (the reference; in memory)', exact: true, create: async (options) => new ExactIndex(options.dimension) },
+  faiss('faiss-flat', 'faiss exact inner-product scan (IndexFlatIP; in memory)', 'flat', 'Flat'),
+  faiss('faiss-hnsw', 'faiss HNSW graph over float32 vectors (in memory)', 'hnsw', 'Flat'),
+  faiss('faiss-hnsw-sq8', 'faiss HNSW graph over 8-bit scalar-quantised vectors (in memory, 4x smaller)', 'hnsw', 'SQ8'),
+  faiss('faiss-ivf', 'faiss inverted lists (IVF, k-means) over float32 vectors (in memory)', 'ivf', 'Flat'),
+  faiss('faiss-ivf-sq8', 'faiss inverted lists over 8-bit scalar-quantised vectors (in memory, 4x smaller)', 'ivf', 'SQ8'),
+  {
+    name: 'lancedb',
+    description: 'embedded LanceDB table on disk, IVF_FLAT index past 50k rows',
+    exact: false,
+    create: async (options) => {
+      const { directory, cleanup } = await workDirectory(options, 'recipe-lancedb-');
+      const index = await LanceIndex.open(options.dimension, defined({
+        directory,
+        indexAt: number(options, 'indexAt'),
+        nprobes: number(options, 'nprobes'),
+        numPartitions: number(options, 'numPartitions'),
+        batchRows: number(options, 'batchRows'),
+      }));
+      return withCleanup(index, cleanup);
+    },
+  },
+  {
+    name: 'chroma',
+    description: 'Chroma collection (HNSW, ip) on a Chroma server; a local one on 127.0.0.1 unless given',
+    exact: false,
+    create: async (options) => {
+      const parameters = defined({
+        batchRows: number(options, 'batchRows'),
+        efSearch: number(options, 'efSearch'),
+        efConstruction: number(options, 'efConstruction'),
+        maxNeighbors: number(options, 'maxNeighbors'),
+      });
+      if (options.chroma !== undefined) return ChromaIndex.open(options.dimension, { ...options.chroma, ...parameters });
+      const { directory, cleanup } = await workDirectory(options, 'recipe-chroma-');
+      const server = await startChromaServer({ directory });
+      return ChromaIndex.open(options.dimension, {
+        host: server.host,
+        port: server.port,
+        ...parameters,
+        onDispose: async () => {
+          await server.stop();
+          await cleanup();
+        },
+      });
+    },
+  },
+];
+
+function withCleanup(index: LanceIndex, cleanup: () => Promise<void>): KnowledgeIndex {
+  const dispose = index.dispose.bind(index);
+  index.dispose = async () => {
+    await dispose();
+    await cleanup();
+  };
+  return index;
+}
+
+/** The backend called `name`; an unknown name is an error listing the known ones. */
+export function knowledgeIndexBackend(name: string): KnowledgeIndexBackend {
+  const backend = KNOWLEDGE_INDEX_BACKENDS.find((candidate) => candidate.name === name);
+  if (backend === undefined) {
+    throw new InvalidInputError(`Unknown knowledge index backend "${name}".`, `Use one of: ${KNOWLEDGE_INDEX_BACKENDS.map((candidate) => candidate.name).join(', ')}.`);
+  }
+  return backend;
+}
+
+/** Creates an empty index of the named backend. A backend whose native module is missing throws BackendUnavailableError; nothing falls back. */
+export function createKnowledgeIndex(name: string, options: CreateKnowledgeIndexOptions): Promise<KnowledgeIndex> {
+  return knowledgeIndexBackend(name).create(options);
+}
