@@ -55,7 +55,17 @@ export class LanguageModelTrainer {
     readonly model: DecoderModel,
     private readonly examples: readonly (readonly number[])[],
     readonly options: TrainerOptions,
+    /**
+     * Per example, the index of the first token the loss scores (default 1: every next token).
+     * Instruction tuning (LTE) scores only the answer, not the prompt it is conditioned on.
+     */
+    private readonly lossStarts?: readonly number[],
   ) {
+    if (lossStarts && lossStarts.length !== examples.length) {
+      throw new InvalidInputError(`${lossStarts.length} loss starts for ${examples.length} examples.`, 'Give one loss start per example.');
+    }
+    const badStart = lossStarts?.findIndex((start, i) => !Number.isInteger(start) || start < 1 || start >= (examples[i]?.length ?? 0)) ?? -1;
+    if (badStart >= 0) throw new InvalidInputError(`Example ${badStart}'s loss start ${lossStarts?.[badStart]} leaves no token to score.`, 'Use 1 ≤ loss start < example length.');
     if (examples.length === 0) throw new InvalidInputError('The training corpus is empty.', 'Give at least one example.');
     const tooShort = examples.findIndex((example) => example.length < 2);
     if (tooShort >= 0) throw new InvalidInputError(`Training example ${tooShort} has fewer than 2 tokens.`, 'Drop empty lines from the corpus.');
@@ -97,22 +107,25 @@ export class LanguageModelTrainer {
     const inputs = new Int32Array(rows.length * width);
     const targets = new Int32Array(rows.length * width);
     const mask = new Float32Array(rows.length * width);
+    const lossMask = new Float32Array(rows.length * width);
     const vocabulary = this.model.vocabulary;
+    const lossStarts = this.batchIndices(this.step).map((i) => this.lossStarts?.[i] ?? 1);
     rows.forEach((row, r) => {
       const stored = vocabulary ? vocabulary.storedIds(row) : [...row];
       for (let t = 0; t < row.length - 1; t++) {
         inputs[r * width + t] = row[t] as number;
         targets[r * width + t] = stored[t + 1] as number;
         mask[r * width + t] = 1;
+        lossMask[r * width + t] = t + 1 >= (lossStarts[r] as number) ? 1 : 0;
       }
     });
-    const tokens = mask.reduce((a, b) => a + b, 0);
+    const tokens = lossMask.reduce((a, b) => a + b, 0);
     const storedSize = vocabulary ? vocabulary.size : this.model.dimensions.vocabSize;
     const variableList = [...this.variables.values()];
     const { value, grads } = tf.tidy(() => {
       const ids = tf.tensor2d(inputs, [rows.length, width], 'int32');
       const attentionMask = tf.tensor2d(mask, [rows.length, width]);
-      const maskFlat = tf.tensor1d(mask);
+      const maskFlat = tf.tensor1d(lossMask);
       const targetRows = tf.oneHot(tf.tensor1d(targets, 'int32'), storedSize);
       return tf.variableGrads(() => {
         const logits = this.model.forward({ ids, attentionMask, compactLogits: true }).logits.reshape([rows.length * width, storedSize]);
@@ -153,7 +166,7 @@ export class LanguageModelTrainer {
   }
 
   /** Continues from a checkpoint written by `saveCheckpoint` with the same options. */
-  static async resume(directory: string, examples: readonly (readonly number[])[], options: TrainerOptions): Promise<LanguageModelTrainer> {
+  static async resume(directory: string, examples: readonly (readonly number[])[], options: TrainerOptions, lossStarts?: readonly number[]): Promise<LanguageModelTrainer> {
     const state = JSON.parse(await readFile(path.join(directory, STATE_FILE), 'utf8')) as TrainerState;
     const { steps: _savedSteps, ...savedRest } = state.options;
     const { steps: _steps, ...rest } = options;
@@ -164,7 +177,7 @@ export class LanguageModelTrainer {
       );
     }
     const model = await loadModel(path.join(directory, 'model'));
-    const trainer = new LanguageModelTrainer(model, examples, options);
+    const trainer = new LanguageModelTrainer(model, examples, options, lossStarts);
     const tensors = new Map<string, NamedTensor>();
     for await (const [name, tensor] of iterateSafetensors(path.join(directory, OPTIMIZER_FILE))) tensors.set(name, tensor);
     trainer.optimizer.loadState(state.step, tensors);
