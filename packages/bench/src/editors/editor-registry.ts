@@ -4,6 +4,7 @@ import { createRecipeEditorFromCheckpoint } from './recipe-editor-factory.js';
 import { FT_L_FACTORY, FT_M_FACTORY } from '../baselines/ft/fine-tune-editor-factories.js';
 import { GRACE_FACTORY } from '../baselines/grace/grace-editor-factory.js';
 import { T_PATCHER_FACTORY } from '../baselines/t-patcher/t-patcher-editor-factory.js';
+import { createLteEditorFromCheckpoint } from '../baselines/lte/lte-editor-factory.js';
 
 /** What the CLI hands an editor factory besides the model. */
 export interface EditorSettings {
@@ -31,6 +32,14 @@ const EDITORS = new Map<string, EditorFactory>([
       description: 'RECIPE: retrieval-augmented continuous prompts with a knowledge sentinel (checkpoint: --checkpoint DIR, default <model>/recipe)',
       optionKeys: ['ablation', 'threshold', 'top-k', 'sentinel-margin'],
       create: (model, settings) => createRecipeEditorFromCheckpoint(model, settings),
+    },
+  ],
+  [
+    'lte',
+    {
+      description: 'LTE: an aligned model answers under "[Updated Information] <top-1 retrieved fact> [Question] …" (checkpoint: --checkpoint DIR, default <model>/lte)',
+      optionKeys: ['top-k'],
+      create: (model, settings) => createLteEditorFromCheckpoint(model, settings),
     },
   ],
   ['ft-l', FT_L_FACTORY],
