@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -32,8 +33,11 @@ export async function startChromaServer(options: StartChromaServerOptions): Prom
   const require = createRequire(import.meta.url);
   let cli: string;
   try {
-    const manifest = require.resolve('chromadb/package.json');
-    cli = path.join(path.dirname(manifest), 'dist', 'cli.mjs');
+    // chromadb's exports map hides package.json; its entry point sits in <package>/dist/cjs/.
+    let directory = path.dirname(require.resolve('chromadb'));
+    while (path.basename(directory) !== 'chromadb' && path.dirname(directory) !== directory) directory = path.dirname(directory);
+    cli = path.join(directory, 'dist', 'cli.mjs');
+    statSync(cli);
   } catch (error) {
     throw new BackendUnavailableError('The chroma backend needs the chromadb npm package, which is not installed.', 'Run `pnpm install` (chromadb 3.0.4 is a dependency of @recipe-kit/retriever).', { cause: error });
   }

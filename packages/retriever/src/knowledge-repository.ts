@@ -49,6 +49,12 @@ export interface KnowledgeRepositoryOptions {
   encoderFingerprint: string;
   /** An empty index backend of `dimension`; defaults to a new ExactIndex. */
   index?: KnowledgeIndex;
+  /**
+   * Candidates fetched from the backend per result wanted, then rescored exactly (default 1 for an
+   * ExactIndex, 4 otherwise): approximate and quantised backends may misorder near-ties, which the
+   * exact rescoring of a few extra candidates repairs.
+   */
+  refine?: number;
 }
 
 export interface KnowledgeSearchOptions {
@@ -133,6 +139,7 @@ export class KnowledgeRepository {
   private readonly payloads = new Map<string, KnowledgePayload>();
   private sentinel: Float32Array | null = null;
   private readonly scale: number;
+  private readonly refine: number;
   private durable: DurableState | null = null;
   /** Adds whose journal record is being written, by id: duplicates are refused, removals wait. */
   private readonly inFlight = new Map<string, Promise<unknown>>();
@@ -184,6 +191,10 @@ export class KnowledgeRepository {
     this.encoderFingerprint = encoderFingerprint;
     this.index = index;
     this.keys = index instanceof ExactIndex ? index : new ExactIndex(dimension);
+    this.refine = options.refine ?? (index === this.keys ? 1 : 4);
+    if (!Number.isInteger(this.refine) || this.refine < 1) {
+      throw new InvalidConfigError(`KnowledgeRepository refine must be a positive integer, got ${String(options.refine)}.`, 'Leave it out, or pass how many candidates to rescore per result (e.g. 4).');
+    }
     this.scale = 1 / Math.sqrt(dimension);
   }
 
@@ -356,7 +367,7 @@ export class KnowledgeRepository {
     if (this.payloads.size === 0) return { hits: [], sentinelSimilarity, candidates: [] };
     // RECIPE's rule is s_j > s_0 (+ margin); with the sentinel off only minSimilarity gates. s_0 + 0 is s_0 exactly.
     const gate = useSentinel ? sentinelSimilarity + sentinelMargin : Number.NEGATIVE_INFINITY;
-    const raw = await this.index.search(rq, topK);
+    const raw = await this.index.search(rq, topK * this.refine);
     // Rescore from the exact keys, so every backend (float32 faiss, quantised codes, 1 − distance from a
     // database) yields the same similarities and the same strict sentinel comparison as the exact scan.
     // An id without a payload was removed while the search ran (or is not applied yet): not visible.
@@ -366,7 +377,10 @@ export class KnowledgeRepository {
       const score = this.index === this.keys ? hit.score : this.keys.scoreOf(hit.id, rq);
       if (score !== null) candidates.push({ id: hit.id, similarity: score * this.scale });
     }
-    if (this.index !== this.keys) candidates.sort((a, b) => b.similarity - a.similarity || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    if (this.index !== this.keys) {
+      candidates.sort((a, b) => b.similarity - a.similarity || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      candidates.length = Math.min(candidates.length, topK);
+    }
     const hits: RetrievedKnowledge[] = [];
     for (const candidate of candidates) {
       if (!(candidate.similarity > gate && candidate.similarity > minSimilarity)) continue;
