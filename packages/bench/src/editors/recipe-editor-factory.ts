@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DataNotFoundError, InvalidInputError, MissingArtifactError, RECIPE_ABLATIONS, RecipeEditor, type CausalLanguageModel, type RecipeAblation } from '@recipe-kit/core';
+import { DataNotFoundError, InvalidInputError, MissingArtifactError, RECIPE_ABLATIONS, RecipeEditor, type CausalLanguageModel, type RecipeAblation, type RecipeEditorOptions } from '@recipe-kit/core';
 import { RecipeEncoder } from '@recipe-kit/prompt-encoder';
 import { KnowledgeRepository } from '@recipe-kit/retriever';
 import type { EditorSettings } from './editor-registry.js';
@@ -51,16 +51,26 @@ export async function createRecipeEditorFromCheckpoint(model: CausalLanguageMode
     if (!Number.isFinite(sentinelMargin)) throw new InvalidInputError(`RECIPE sentinel-margin "${margin}" is not a number.`, 'Pass e.g. --editor-option sentinel-margin=-0.5, or sentinel-margin=calibrated.');
   }
   const topK = options['top-k'] === undefined ? undefined : Number(options['top-k']);
-  const retriever = await RecipeEncoder.load(checkpoint);
+  return createRecipeEditorAround(model, await RecipeEncoder.load(checkpoint), {
+    ablation,
+    ...(threshold !== undefined ? { threshold } : {}),
+    ...(topK !== undefined ? { topK } : {}),
+    ...(sentinelMargin !== undefined ? { sentinelMargin } : {}),
+  });
+}
+
+/** A RecipeEditor around a retriever, with an in-memory exact repository of the retriever's shapes. */
+export async function createRecipeEditorAround(
+  model: CausalLanguageModel,
+  retriever: RecipeEncoder,
+  options: Omit<RecipeEditorOptions, 'model' | 'retriever' | 'createStore' | 'loadStore'> = {},
+): Promise<RecipeEditor> {
   const [l, width] = [retriever.config.promptLength, retriever.config.llmWidth];
   return RecipeEditor.create({
     model,
     retriever,
     createStore: (fingerprint) => new KnowledgeRepository({ dimension: retriever.config.representationDim, promptShape: [l, width], encoderFingerprint: fingerprint }),
     loadStore: (directory, fingerprint) => KnowledgeRepository.load(directory, { encoderFingerprint: fingerprint }),
-    ablation,
-    ...(threshold !== undefined ? { threshold } : {}),
-    ...(topK !== undefined ? { topK } : {}),
-    ...(sentinelMargin !== undefined ? { sentinelMargin } : {}),
+    ...options,
   });
 }

@@ -5,6 +5,8 @@ import { displayName, formatCount, formatDate, formatMilliseconds, formatParamet
 import { bestRows, groupRuns, orderEditors, UNEDITED_EDITOR, type RunGroup } from './report-groups.js';
 import { renderLinePlotFigure, seriesStyles, type SeriesStyle } from './svg-line-plot.js';
 import { commonParent } from './common-parent.js';
+import type { EfficiencyReport } from './efficiency-report.js';
+import { renderEfficiencyHtml } from './render-efficiency.js';
 
 export interface ReportOptions {
   /** Heading and <title> of the page. Default: "Knowledge editing results". */
@@ -13,6 +15,17 @@ export interface ReportOptions {
   editorOrder?: readonly string[];
   /** Time stamp printed in the header. Default: now. */
   generatedAt?: Date;
+  /** Editors that could not run (e.g. a trained artefact is missing), listed under the main tables. */
+  skippedEditors?: readonly { editor: string; reason: string }[];
+  /** General-ability tasks left out (task → why), noted in that section. */
+  generalUnavailable?: Readonly<Record<string, string>>;
+  /** Per-query time of each editor on a large random-weight model (`recipe-kit compare`'s efficiency.json). */
+  efficiency?: EfficiencyReport;
+}
+
+/** RECIPE's ablation rows ("recipe (w/o KS)", "recipe (w/o CPT)") get their own table, as in the paper. */
+export function isAblation(editor: string): boolean {
+  return /\(w\/o /.test(editor);
 }
 
 const METRICS = [
@@ -282,6 +295,19 @@ function renderEfficiencyTable(group: RunGroup, next: () => number): string | nu
   return renderGroupedTable(group, columns, 'efficiency', 'column', caption, next());
 }
 
+/** RECIPE and its ablations at the T values where an ablation ran: Rel. / Gen. / Loc. per T. */
+function renderAblationTables(runs: readonly EvalRun[], editorOrder: readonly string[] | undefined, next: () => number): string[] {
+  const ablated = runs.filter((run) => isAblation(run.summary.editor));
+  const key = (run: EvalRun) => JSON.stringify([run.summary.model, run.summary.dataset, run.summary.protocol, run.summary.edits]);
+  const keys = new Set(ablated.map(key));
+  const selected = runs.filter((run) => keys.has(key(run)) && (isAblation(run.summary.editor) || run.summary.editor === 'recipe' || run.summary.editor === UNEDITED_EDITOR));
+  return groupRuns(selected, editorOrder).map((group) => {
+    const columns: GroupedColumn[] = METRICS.map((metric) => ({ key: metric.key, short: metric.short, long: metric.long, value: (run) => run.summary[metric.key], format: formatPercent, best: true }));
+    const caption = `Ablations of RECIPE on ${escapeHtml(group.model)} (${escapeHtml(modelDescription(group))}), ${escapeHtml(group.dataset)}, ${escapeHtml(PROTOCOL_TEXT[group.protocol])}: teacher-forced top-1 accuracy (%). Bold: best edited model per column.`;
+    return renderGroupedTable(group, columns, 'ablation', 'metric', caption, next());
+  });
+}
+
 /** (e) Rel. / Gen. / Loc. against T, one line per editor. */
 function renderFigure(group: RunGroup, number: number, styles: Map<string, SeriesStyle>): string {
   const panels = METRICS.map((metric) => ({
@@ -451,6 +477,8 @@ table.provenance tr.detail dt{color:#777;font-size:12px}
 table.provenance tr.detail dd{margin:0;overflow-wrap:anywhere}
 code{font-family:'DejaVu Sans Mono','Liberation Mono',Menlo,Consolas,monospace;font-size:11.5px}
 code.hash{word-break:break-all}
+.skipped ul{margin:2px 0 0;padding-left:22px;font-size:13.5px}
+table.results td.reason{text-align:left;color:#555;white-space:normal;max-width:560px}
 footer{margin-top:36px;font-size:12.5px;color:#666;border-top:.5px solid #bbb;padding-top:8px}
 @media print{main{max-width:none;padding:0}h2{break-after:avoid}figure{break-inside:avoid}.table-scroll,.plot-scroll{overflow:visible}}
 `;
@@ -458,7 +486,10 @@ footer{margin-top:36px;font-size:12.5px;color:#666;border-top:.5px solid #bbb;pa
 /** A self-contained HTML page of paper-style tables, SVG plots and provenance for `recipe-kit eval` runs. */
 export function renderReportHtml(runs: readonly EvalRun[], options: ReportOptions = {}): string {
   const title = options.title ?? 'Knowledge editing results';
-  const groups = groupRuns(runs, options.editorOrder);
+  const groups = groupRuns(
+    runs.filter((run) => !isAblation(run.summary.editor)),
+    options.editorOrder,
+  );
   const styles = seriesStyles(
     orderEditors(
       runs.map((run) => run.summary.editor),
@@ -475,7 +506,16 @@ export function renderReportHtml(runs: readonly EvalRun[], options: ReportOption
   const fineGrained = groups.flatMap((group) => renderFineGrainedTable(group, next) ?? []);
   const general = groups.flatMap((group) => renderGeneralTable(group, next) ?? []);
   const efficiency = groups.flatMap((group) => renderEfficiencyTable(group, next) ?? []);
+  const ablations = renderAblationTables(runs, options.editorOrder, next);
+  const largeModel = options.efficiency ? renderEfficiencyHtml(options.efficiency, tableNumber + 1) : [];
+  tableNumber += largeModel.length;
   const figures = groups.map((group, index) => renderFigure(group, index + 1, styles));
+  const skipped = (options.skippedEditors ?? []).map(
+    (entry) => `<li data-editor="${escapeHtml(entry.editor)}"><b>${escapeHtml(entry.editor)}</b>: ${escapeHtml(entry.reason.split('\n')[0] ?? '')}</li>`,
+  );
+  const skippedNote = skipped.length === 0 ? '' : `<div class="notes skipped"><p>Not run (their rows are absent above):</p><ul>${skipped.join('')}</ul></div>`;
+  const unavailable = Object.entries(options.generalUnavailable ?? {}).map(([task, reason]) => `${escapeHtml(displayName(task))} (${escapeHtml(reason.split('\n')[0] ?? '')})`);
+  const unavailableNote = unavailable.length === 0 ? '' : `<p class="notes">Left out for lack of data: ${unavailable.join('; ')}.</p>`;
 
   const models = [...new Set(runs.map((run) => run.summary.model))];
   const datasets = [...new Set(runs.map((run) => run.summary.dataset))];
@@ -494,11 +534,18 @@ export function renderReportHtml(runs: readonly EvalRun[], options: ReportOption
       '<p class="notes">Rel. (reliability): accuracy on the edit prompts; Gen. (generality): on their rephrasings; Loc. (locality): agreement with the unedited model’s own predictions on unrelated prompts. ' +
         'All are teacher-forced token-level top-1 accuracies over the target tokens, averaged over cases, in percent. The unedited model (<i>none</i>) comes first and is left out when marking the best value.</p>',
     ),
+    skippedNote,
     section('fine-grained', 'Fine-grained results (RIPE)', fineGrained),
-    section('general-ability', 'General ability after editing', general),
-    section('efficiency', 'Efficiency', efficiency),
+    section('general-ability', 'General ability after editing', general.length === 0 && unavailableNote !== '' ? [unavailableNote] : general, general.length > 0 ? unavailableNote : ''),
+    section('efficiency', 'Efficiency', [...efficiency, ...largeModel]),
+    section(
+      'ablations',
+      'Ablations of RECIPE',
+      ablations,
+      '<p class="notes">w/o KS: no knowledge sentinel (a fixed similarity threshold decides retrieval); w/o CPT: no continuous prompt tuning (the fact’s own word embeddings are the prefix).</p>',
+    ),
     section('plots', 'Performance against the number of edits', figures),
-    section('provenance', 'Provenance', runs.length === 0 ? [] : [renderProvenance(runs, groups)]),
+    section('provenance', 'Provenance', runs.length === 0 ? [] : [renderProvenance(runs, groupRuns(runs, options.editorOrder))]),
     runs.length === 0 ? '<p>No runs.</p>' : '',
     `<footer>recipe-kit · ${runs.length} run${runs.length === 1 ? '' : 's'} · self-contained page: no scripts, no external files.</footer>`,
   ];

@@ -1,0 +1,41 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readCompareConfig, type CompareConfig } from '../compare/compare-config.js';
+import { runCompare } from '../compare/run-compare.js';
+import { optionalNumber, requireString, type Command, type CommandIo, type ParsedValues } from './command.js';
+
+export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+/** Flags shared by `compare` and `main`. */
+export const compareRunOptions = {
+  out: { type: 'string' },
+  fresh: { type: 'boolean' },
+  limit: { type: 'string' },
+  'skip-efficiency': { type: 'boolean' },
+} as const;
+
+/** Runs a compare config with the command-line overrides, then prints the tables and the report path. */
+export async function compareFromCommandLine(configFile: string, values: ParsedValues, io: CommandIo, overrides: Partial<Pick<CompareConfig, 'limit'>> = {}): Promise<void> {
+  const config = await readCompareConfig(configFile, repositoryRoot);
+  const limit = optionalNumber(values, 'limit', { integer: true, min: 1 }) ?? overrides.limit;
+  if (limit !== undefined) config.limit = limit;
+  if (values['skip-efficiency'] === true) delete config.efficiency;
+  const name = path.basename(configFile).replace(/\.json$/, '');
+  const out = typeof values['out'] === 'string' ? values['out'] : path.join(repositoryRoot, 'runs', name);
+  const started = performance.now();
+  const result = await runCompare({ config, out, fresh: values['fresh'] === true, repositoryRoot, log: io.log });
+  io.out(result.markdown);
+  if (result.skipped.length > 0) io.out(`Not run: ${result.skipped.map((entry) => `${entry.editor} (${entry.reason.split('\n')[0] ?? ''})`).join('; ')}\n`);
+  io.out(`report: ${result.report}`);
+  io.log(`compare: finished in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+
+export const compareCommand: Command = {
+  name: 'compare',
+  summary: 'Run every registered editor under one protocol on one model and dataset (a JSON config); resumable; writes tables, plots and report.html.',
+  usage: 'recipe-kit compare --config FILE [--out DIR] [--fresh] [--limit N] [--skip-efficiency]',
+  options: { config: { type: 'string' }, ...compareRunOptions },
+  async run(values, io) {
+    await compareFromCommandLine(requireString(values, 'config', this), values, io);
+  },
+};

@@ -1,0 +1,168 @@
+import * as tf from '@tensorflow/tfjs';
+import { InvalidConfigError, RecipeKitError, tokenizeProbe, type CausalLanguageModel, type EditRequest, type Editor, type QueryContinuation } from '@recipe-kit/core';
+import { createRandomModel } from '@recipe-kit/llm-adapters';
+import { createEditor, editorNames } from '../editors/editor-registry.js';
+import { NoopEditor } from '../editors/noop-editor.js';
+import { scoreInBatches } from '../metrics/batched-scoring.js';
+import { median } from '../benchmarks/recipe-benchmark-measure.js';
+import { ALL_EDITORS, type EfficiencyConfig, type EfficiencyModelConfig } from './compare-config.js';
+import { createResizedRecipeEditor } from './resized-recipe-editor.js';
+import type { EfficiencyEditorResult, EfficiencyModelResult, EfficiencyReport } from '../report/efficiency-report.js';
+
+/** A wasm32 heap holds at most 4 GiB; XNNPACK keeps a packed copy of each matmul weight, and activations need room. */
+const WASM_WEIGHT_BYTES_LIMIT = (4 * 2 ** 30 - 512 * 2 ** 20) / 2;
+
+function layerKey(architecture: string): string {
+  return architecture === 'gptj' ? 'n_layer' : 'num_hidden_layers';
+}
+
+function configLayers(model: EfficiencyModelConfig): number {
+  const layers = model.config[layerKey(model.architecture)];
+  if (typeof layers !== 'number' || !Number.isInteger(layers) || layers < 1) {
+    throw new InvalidConfigError(`efficiency model ${model.name}: config.${layerKey(model.architecture)} is ${String(layers)}.`, 'Give the layer count as a positive integer.');
+  }
+  return layers;
+}
+
+/** Half the queries are the stored edits' prompts (retrieval hits), half unrelated locality prompts (misses). */
+function efficiencyQueries(model: CausalLanguageModel, requests: readonly EditRequest[], count: number): QueryContinuation[] {
+  const edited = requests.map((request) => tokenizeProbe(model.tokenizer, request.prompt, request.targetNew));
+  const unrelated = requests.flatMap((request) => request.locality.map((probe) => tokenizeProbe(model.tokenizer, probe.prompt, probe.target)));
+  const half = Math.ceil(count / 2);
+  return [...edited.slice(0, half), ...(unrelated.length > 0 ? unrelated : edited).slice(0, count - half)];
+}
+
+/** Median ms per query over `repeats` timed passes (after one untimed warm-up pass). */
+async function timeQueries(editor: Pick<Editor, 'scoreContinuations' | 'model'>, queries: readonly QueryContinuation[], repeats: number): Promise<number[]> {
+  await scoreInBatches(editor, queries, 1);
+  const runs: number[] = [];
+  for (let repeat = 0; repeat < repeats; repeat++) {
+    const { seconds } = await scoreInBatches(editor, queries, 1);
+    runs.push((1000 * seconds) / queries.length);
+  }
+  return runs;
+}
+
+async function measureEditor(
+  name: string,
+  model: CausalLanguageModel,
+  requests: readonly EditRequest[],
+  queries: readonly QueryContinuation[],
+  settings: EfficiencyConfig,
+  recipeCheckpoint: string | null,
+): Promise<EfficiencyEditorResult> {
+  const base = { editor: name, storedEdits: 0, editMsMean: null, msPerQuery: null, uneditedMsPerQuery: null, ratio: null, runs: [], uneditedRuns: [], leakedTensors: 0 };
+  if (!editorNames().includes(name)) return { ...base, status: 'skipped', reason: `no editor named ${name} is registered` };
+  const tensorsBefore = tf.memory().numTensors;
+  // The unedited model, timed right before the editor, so that both see the same machine load.
+  const uneditedRuns = await timeQueries(new NoopEditor(model), queries, settings.repeats);
+  let editor: Editor;
+  try {
+    editor = name === 'recipe' ? await createResizedRecipeEditor(model, recipeCheckpoint, settings.seed) : await createEditor(name, model, {});
+  } catch (error) {
+    if (error instanceof RecipeKitError) return { ...base, status: 'skipped', reason: error.message, uneditedRuns };
+    throw error;
+  }
+  let result: EfficiencyEditorResult;
+  try {
+    const editSeconds: number[] = [];
+    for (const request of requests.slice(0, settings.storedEdits)) {
+      const started = performance.now();
+      await editor.edit([request]);
+      editSeconds.push((performance.now() - started) / 1000);
+    }
+    const runs = await timeQueries(editor, queries, settings.repeats);
+    const msPerQuery = median(runs);
+    const uneditedMsPerQuery = median(uneditedRuns);
+    result = {
+      ...base,
+      status: 'measured',
+      storedEdits: editSeconds.length,
+      editMsMean: name === 'none' ? null : (1000 * editSeconds.reduce((a, b) => a + b, 0)) / editSeconds.length,
+      msPerQuery,
+      uneditedMsPerQuery,
+      ratio: msPerQuery / uneditedMsPerQuery,
+      runs,
+      uneditedRuns,
+    };
+  } catch (error) {
+    // A baseline that breaks on this shape is reported (status and message), not allowed to sink the whole run.
+    result = { ...base, status: 'failed', reason: (error as Error).message, uneditedRuns };
+  }
+  await editor.restore().catch(() => undefined);
+  editor.dispose();
+  return { ...result, leakedTensors: Math.max(0, tf.memory().numTensors - tensorsBefore) };
+}
+
+function parameterCount(model: CausalLanguageModel): { total: number; firstLayer: number } {
+  let total = 0;
+  let firstLayer = 0;
+  for (const name of model.weightNames()) {
+    const size = model.getWeight(name).size;
+    total += size;
+    if (/\.(layers|h)\.0\./.test(name)) firstLayer += size;
+  }
+  return { total, firstLayer };
+}
+
+/**
+ * Per-query inference time of each editor relative to the unedited model, on random-weight models
+ * of a realistic shape (built in memory), with `storedEdits` edits applied. Batch size 1: the
+ * latency a user of an edited model sees.
+ */
+export async function measureEfficiency(options: {
+  settings: EfficiencyConfig;
+  requests: readonly EditRequest[];
+  /** The micro model's RECIPE checkpoint, whose text encoder is reused with heads resized to the large width. */
+  recipeCheckpoint: string | null;
+  backend: string;
+  log: (line: string) => void;
+}): Promise<EfficiencyReport> {
+  const { settings } = options;
+  const names = settings.editors.includes(ALL_EDITORS) ? editorNames() : [...new Set(['none', ...settings.editors])];
+  const models: EfficiencyModelResult[] = [];
+  for (const spec of settings.models) {
+    const layersInConfig = configLayers(spec);
+    const layers = Math.min(spec.layers ?? layersInConfig, layersInConfig);
+    const started = performance.now();
+    const model = await createRandomModel({ config: { ...spec.config, [layerKey(spec.architecture)]: layers }, tokenizer: spec.architecture === 'gptj' ? 'gpt2' : 'llama2', seed: settings.seed });
+    try {
+      const counts = parameterCount(model);
+      if (options.backend.startsWith('wasm') && counts.total * 4 > WASM_WEIGHT_BYTES_LIMIT) {
+        throw new InvalidConfigError(
+          `efficiency model ${spec.name}: ${layers} layers hold ${(counts.total / 1e6).toFixed(0)} M float32 parameters, more than the wasm32 heap (4 GiB, with XNNPACK's packed copies) can hold.`,
+          `Set "layers" lower for ${spec.name} (same width, fewer layers), or run on tfjs-node.`,
+        );
+      }
+      const buildSeconds = (performance.now() - started) / 1000;
+      options.log(`efficiency: ${spec.name} built (${layers}/${layersInConfig} layers, ${(counts.total / 1e6).toFixed(0)} M parameters, ${buildSeconds.toFixed(0)} s)`);
+      const queries = efficiencyQueries(model, options.requests.slice(0, settings.storedEdits), settings.queries);
+      const editors: EfficiencyEditorResult[] = [];
+      for (const name of names) {
+        const result = await measureEditor(name, model, options.requests, queries, settings, options.recipeCheckpoint);
+        const shown = result.status === 'measured' ? `${result.msPerQuery?.toFixed(1)} ms per query, ×${result.ratio?.toFixed(2)} the unedited model` : `${result.status}: ${result.reason}`;
+        options.log(`efficiency: ${spec.name} ${name}: ${shown}`);
+        editors.push(result);
+      }
+      models.push({
+        name: spec.name,
+        architecture: spec.architecture,
+        hiddenSize: model.dimensions.hiddenSize,
+        layers,
+        layersInConfig,
+        parameters: counts.total,
+        parametersInConfig: counts.total + (layersInConfig - layers) * counts.firstLayer,
+        buildSeconds,
+        editors,
+      });
+    } finally {
+      model.dispose();
+    }
+  }
+  return {
+    backend: options.backend,
+    date: new Date().toISOString(),
+    settings: { storedEdits: settings.storedEdits, queries: settings.queries, repeats: settings.repeats, seed: settings.seed, batchSize: 1 },
+    models,
+  };
+}
