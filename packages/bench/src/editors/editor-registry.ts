@@ -1,6 +1,9 @@
 import { InvalidInputError, type CausalLanguageModel, type Editor } from '@recipe-kit/core';
 import { NoopEditor } from './noop-editor.js';
 import { createRecipeEditorFromCheckpoint } from './recipe-editor-factory.js';
+import { memitEditorFactory } from '../baselines/memit/memit-editor-factory.js';
+import { romeEditorFactory } from '../baselines/rome/rome-editor-factory.js';
+import { wilkeEditorFactory } from '../baselines/wilke/wilke-editor-factory.js';
 import { FT_L_FACTORY, FT_M_FACTORY } from '../baselines/ft/fine-tune-editor-factories.js';
 import { GRACE_FACTORY } from '../baselines/grace/grace-editor-factory.js';
 import { T_PATCHER_FACTORY } from '../baselines/t-patcher/t-patcher-editor-factory.js';
@@ -34,6 +37,9 @@ const EDITORS = new Map<string, EditorFactory>([
       create: (model, settings) => createRecipeEditorFromCheckpoint(model, settings),
     },
   ],
+  ['rome', romeEditorFactory],
+  ['memit', memitEditorFactory],
+  ['wilke', wilkeEditorFactory],
   [
     'lte',
     {
