@@ -31,13 +31,13 @@ let cached: FaissModule | undefined;
 /**
  * Loads faiss-node, built by `pnpm install` against Debian's libfaiss with the project's patch. Never
  * falls back to another backend: a caller that asked for faiss gets faiss or an error saying how to
- * install it.
+ * install it. `moduleName` exists for tests of that error.
  */
-export function loadFaiss(): FaissModule {
-  if (cached !== undefined) return cached;
+export function loadFaiss(moduleName = 'faiss-node'): FaissModule {
+  if (cached !== undefined && moduleName === 'faiss-node') return cached;
   let module: FaissModule;
   try {
-    module = createRequire(import.meta.url)('faiss-node') as FaissModule;
+    module = createRequire(import.meta.url)(moduleName) as FaissModule;
   } catch (error) {
     throw new BackendUnavailableError(
       `The faiss index backends need the native module faiss-node, which is not installed or did not build (${error instanceof Error ? error.message.split('\n')[0] : String(error)}).`,
@@ -52,6 +52,6 @@ export function loadFaiss(): FaissModule {
       'Reinstall with `npm_config_nodedir=/usr pnpm install` so pnpm applies patches/faiss-node@0.5.1.patch and rebuilds the addon.',
     );
   }
-  cached = module;
+  if (moduleName === 'faiss-node') cached = module;
   return module;
 }

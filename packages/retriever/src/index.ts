@@ -1,7 +1,8 @@
 export { ExactIndex, type ExactIndexOptions } from './exact-index.js';
 export { FaissIndex, type FaissIndexKind, type FaissIndexOptions } from './faiss-index.js';
-export { LanceIndex, type LanceIndexOptions } from './lance-index.js';
-export { ChromaIndex, type ChromaIndexOptions } from './chroma-index.js';
+// LanceDB and Chroma load on demand through the registry (createKnowledgeIndex); their classes are exported as types.
+export type { LanceIndex, LanceIndexOptions } from './lance-index.js';
+export type { ChromaIndex, ChromaIndexOptions } from './chroma-index.js';
 export { startChromaServer, type ChromaServer, type StartChromaServerOptions } from './chroma-server.js';
 export { BatchedIndex } from './batched-index.js';
 export {

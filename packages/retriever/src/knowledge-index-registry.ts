@@ -2,11 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { InvalidInputError, type KnowledgeIndex } from '@recipe-kit/core';
-import { ChromaIndex } from './chroma-index.js';
 import { startChromaServer } from './chroma-server.js';
 import { ExactIndex } from './exact-index.js';
 import { FaissIndex } from './faiss-index.js';
-import { LanceIndex } from './lance-index.js';
+import type { LanceIndex } from './lance-index.js';
 
 export interface CreateKnowledgeIndexOptions {
   dimension: number;
@@ -76,6 +75,8 @@ export const KNOWLEDGE_INDEX_BACKENDS: readonly KnowledgeIndexBackend[] = [
     exact: false,
     create: async (options) => {
       const { directory, cleanup } = await workDirectory(options, 'recipe-lancedb-');
+      // Loaded on demand: LanceDB's native module and Arrow cost ~1 s of start-up that other backends do not need.
+      const { LanceIndex } = await import('./lance-index.js');
       const index = await LanceIndex.open(options.dimension, defined({
         directory,
         indexAt: number(options, 'indexAt'),
@@ -97,6 +98,7 @@ export const KNOWLEDGE_INDEX_BACKENDS: readonly KnowledgeIndexBackend[] = [
         efConstruction: number(options, 'efConstruction'),
         maxNeighbors: number(options, 'maxNeighbors'),
       });
+      const { ChromaIndex } = await import('./chroma-index.js');
       if (options.chroma !== undefined) return ChromaIndex.open(options.dimension, { ...options.chroma, ...parameters });
       const { directory, cleanup } = await workDirectory(options, 'recipe-chroma-');
       const server = await startChromaServer({ directory });
@@ -132,6 +134,6 @@ export function knowledgeIndexBackend(name: string): KnowledgeIndexBackend {
 }
 
 /** Creates an empty index of the named backend. A backend whose native module is missing throws BackendUnavailableError; nothing falls back. */
-export function createKnowledgeIndex(name: string, options: CreateKnowledgeIndexOptions): Promise<KnowledgeIndex> {
+export async function createKnowledgeIndex(name: string, options: CreateKnowledgeIndexOptions): Promise<KnowledgeIndex> {
   return knowledgeIndexBackend(name).create(options);
 }

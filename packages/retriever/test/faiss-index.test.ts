@@ -1,0 +1,99 @@
+import { BackendUnavailableError, InvalidInputError } from '@recipe-kit/core';
+import { describe, expect, it } from 'vitest';
+import { loadFaiss } from '../src/faiss-native.js';
+import { FaissIndex, createKnowledgeIndex, knowledgeIndexBackend } from '../src/index.js';
+import { bruteForceTopK, randomVector, seededRandom } from './seeded-random.js';
+
+let faissSkip: string | null = null;
+try {
+  loadFaiss();
+} catch (error) {
+  faissSkip = (error as Error).message;
+  console.warn(`[faiss] tests that need the native module are skipped: ${faissSkip}`);
+}
+
+describe('index backend registry', () => {
+  it('names the known backends when asked for an unknown one', async () => {
+    const error = await createKnowledgeIndex('faiss-hnws', { dimension: 4 }).then(() => null, (caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as Error).message).toMatch(/Unknown knowledge index backend "faiss-hnws"/);
+    expect((error as InvalidInputError).message).toMatch(/exact, faiss-flat, faiss-hnsw, faiss-hnsw-sq8, faiss-ivf, faiss-ivf-sq8, lancedb, chroma/);
+    expect(knowledgeIndexBackend('faiss-flat').exact).toBe(true);
+    expect(knowledgeIndexBackend('faiss-hnsw').exact).toBe(false);
+  });
+
+  it('says how to install faiss when its native module cannot load, instead of falling back', () => {
+    const error = (() => {
+      try {
+        loadFaiss('faiss-node-absent-for-this-test');
+        return null;
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    expect((error as Error).message).toMatch(/need the native module faiss-node, which is not installed or did not build/);
+    expect((error as Error).message).toMatch(/apt-get install -y libfaiss-dev libopenblas-dev.*npm_config_nodedir=\/usr pnpm install/s);
+  });
+});
+
+describe.skipIf(faissSkip !== null)('FaissIndex', () => {
+  it('trains IVF once trainAt vectors are stored and then finds the exact top-1 with every list probed', async () => {
+    const dimension = 8;
+    const index = new FaissIndex(dimension, { kind: 'ivf', nlist: 8, nprobe: 8, trainAt: 400, threads: 1 });
+    const random = seededRandom(11);
+    const vectors = new Map<string, Float32Array>();
+    for (let i = 0; i < 1000; i++) {
+      const vector = randomVector(random, dimension);
+      vectors.set(`v${i}`, vector);
+      await index.add([{ id: `v${i}`, vector }]);
+      if (i === 398) expect(index.trained).toBe(false);
+    }
+    expect(index.trained).toBe(true);
+    for (let q = 0; q < 30; q++) {
+      const query = randomVector(random, dimension);
+      expect((await index.search(query, 1))[0]!.id).toBe(bruteForceTopK(vectors, query, 1)[0]!.id);
+    }
+    // One list probed: approximate, so some queries may miss, but results are still stored ids.
+    index.setSearchParameter(1);
+    const hit = (await index.search(randomVector(random, dimension), 3)).map((result) => result.id);
+    expect(hit.every((id) => vectors.has(id))).toBe(true);
+    await index.dispose();
+  });
+
+  it('rebuilds HNSW without its tombstones once they pass 10% (and 1024), keeping every live vector findable', async () => {
+    const dimension = 4;
+    const index = new FaissIndex(dimension, { kind: 'hnsw', hnswM: 8, efSearch: 64 });
+    const random = seededRandom(12);
+    const vectors = new Map<string, Float32Array>();
+    const entries = [];
+    for (let i = 0; i < 3000; i++) {
+      const vector = randomVector(random, dimension);
+      vectors.set(`v${i}`, vector);
+      entries.push({ id: `v${i}`, vector });
+    }
+    await index.add(entries);
+    const removed = [...vectors.keys()].slice(0, 1100);
+    expect(await index.remove(removed)).toBe(1100);
+    for (const id of removed) vectors.delete(id);
+    expect(index.size).toBe(1900);
+    // Removed vectors never come back, and the live ones rank as in a brute-force scan.
+    let agree = 0;
+    for (let q = 0; q < 200; q++) {
+      const query = randomVector(random, dimension);
+      const hits = await index.search(query, 5);
+      expect(hits.some((hit) => removed.includes(hit.id))).toBe(false);
+      if (hits[0]!.id === bruteForceTopK(vectors, query, 1)[0]!.id) agree++;
+    }
+    expect(agree).toBeGreaterThanOrEqual(195);
+    expect(await index.get('v0')).toBeNull();
+    expect(await index.get('v2999')).toEqual(vectors.get('v2999'));
+    await index.dispose();
+  });
+
+  it('rejects bad options with the fix', () => {
+    expect(() => new FaissIndex(4, { kind: 'ivf', nlist: 64, trainAt: 10 })).toThrow(/trainAt \(10\) must be ≥ nlist \(64\)/);
+    expect(() => new FaissIndex(4, { kind: 'hnsw', efSearch: 0 })).toThrow(/efSearch must be a positive integer/);
+    expect(() => new FaissIndex(4, { kind: 'graph' as 'hnsw' })).toThrow(/Unknown faiss index kind "graph"/);
+  });
+});
