@@ -26,6 +26,8 @@ export interface CompareOptions {
   out: string;
   /** Discard earlier results in `out` instead of resuming. */
   fresh?: boolean;
+  /** Run only the rows (and efficiency editors) of these editor names (`--editors`); default: all of the config's. */
+  onlyEditors?: readonly string[];
   /** The checkout the code runs from (for the git commit in params.json). */
   repositoryRoot: string;
   log: (line: string) => void;
@@ -163,7 +165,10 @@ export async function runCompare(options: CompareOptions): Promise<CompareResult
   }
   await mkdir(path.join(out, 'cells'), { recursive: true });
   const backend = (await selectBackend()).description;
-  const rows = expandEditorRows(config, editorNames());
+  const only = options.onlyEditors;
+  const unknownOnly = only?.find((name) => !editorNames().includes(name));
+  if (unknownOnly !== undefined) throw new InvalidInputError(`--editors names "${unknownOnly}", which is not registered.`, `Use names from: ${editorNames().join(', ')}.`);
+  const rows = expandEditorRows(config, editorNames()).filter((row) => only === undefined || only.includes(row.name));
   // The model once, to fit cases and general-ability items to its context and to describe it.
   const model = await loadModel(config.model, config.tokenizer ? { tokenizer: config.tokenizer } : {});
   const prepared = await (async () => {
@@ -190,7 +195,7 @@ export async function runCompare(options: CompareOptions): Promise<CompareResult
   if (new Set(labels).size !== labels.length) throw new InvalidConfigError('Two editor rows of the config have the same label.', `Give each row distinct options. ${CONFIG_HINT}`);
   await writeAtomically(
     path.join(out, 'params.json'),
-    `${JSON.stringify({ command: `recipe-kit compare --config ${path.relative(process.cwd(), config.file) || config.file}`, config: JSON.parse(await readFile(config.file, 'utf8')) as unknown, configFile: config.file, editors: rows, ...sharedParams, generalTasks: generalTasks.map((task) => ({ name: task.name, items: task.items.length })), generalUnavailable: unavailable, date: new Date().toISOString() }, null, 2)}\n`,
+    `${JSON.stringify({ command: `recipe-kit compare --config ${path.relative(process.cwd(), config.file) || config.file}`, config: JSON.parse(await readFile(config.file, 'utf8')) as unknown, configFile: config.file, onlyEditors: only ?? null, editors: rows, ...sharedParams, generalTasks: generalTasks.map((task) => ({ name: task.name, items: task.items.length })), generalUnavailable: unavailable, date: new Date().toISOString() }, null, 2)}\n`,
   );
 
   const progress = new CompareProgress(plans.flat().reduce((sum, plan) => sum + cellEditCount(plan, context), 0), log);
@@ -229,7 +234,8 @@ export async function runCompare(options: CompareOptions): Promise<CompareResult
       log(`compare: efficiency measured earlier, kept (${file}); delete it to measure again`);
     } else {
       const checkpoint = defaultRecipeCheckpoint(config.model);
-      efficiency = await measureEfficiency({ settings: config.efficiency, requests, recipeCheckpoint: existsSync(checkpoint) ? checkpoint : null, backend, log });
+      const settings = only === undefined ? config.efficiency : { ...config.efficiency, editors: (config.efficiency.editors.includes('all') ? editorNames() : config.efficiency.editors).filter((name) => only.includes(name)) };
+      efficiency = await measureEfficiency({ settings, requests, recipeCheckpoint: existsSync(checkpoint) ? checkpoint : null, backend, log });
       await writeAtomically(file, `${JSON.stringify(efficiency, null, 2)}\n`);
     }
   }

@@ -6,7 +6,8 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRuns } from '../../src/report/read-runs.js';
 import { renderReportHtml } from '../../src/report/render-report.js';
-import { scratchDirectory, writeSyntheticSweep } from './synthetic-runs.js';
+import { syntheticEfficiency } from './synthetic-efficiency.js';
+import { scratchDirectory, writeSyntheticRun, writeSyntheticSweep } from './synthetic-runs.js';
 
 /** The few playwright-core calls used here (typed locally so the test compiles without the package). */
 interface Box {
@@ -87,9 +88,20 @@ describe.skipIf(skipReason !== null)(`report in headless Chromium${skipReason ? 
 
   beforeAll(async () => {
     const root = scratchDirectory();
-    const runs = await readRuns(writeSyntheticSweep(root));
+    // As `recipe-kit compare` writes it: RECIPE's ablation rows, an editor skipped for a missing artefact, and inference time on a large random model.
+    const ablations = [100, 1000].flatMap((edits) => ['recipe (w/o KS)', 'recipe (w/o CPT)'].map((editor, index) => writeSyntheticRun(root, { editor, edits, reliability: 0.8 - 0.2 * index, generality: 0.7 - 0.2 * index, locality: 0.9 })));
+    const runs = await readRuns([...writeSyntheticSweep(root), ...ablations]);
     const file = path.join(root, 'report.html');
-    writeFileSync(file, renderReportHtml(runs, { title: 'Lifelong editing: <script>alert(1)</script> & friends', generatedAt: new Date('2025-03-14T10:00:00Z') }));
+    writeFileSync(
+      file,
+      renderReportHtml(runs, {
+        title: 'Lifelong editing: <script>alert(1)</script> & friends',
+        generatedAt: new Date('2025-03-14T10:00:00Z'),
+        skippedEditors: [{ editor: 'mend', reason: 'No trained MEND hypernetwork at models/m/mend.\n  → Run recipe-kit train-mend.' }],
+        generalUnavailable: { squad2: 'the data directory is absent' },
+        efficiency: syntheticEfficiency(),
+      }),
+    );
     reportUrl = pathToFileURL(file).href;
     browser = await (playwright as PlaywrightCore).chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
     page = await browser.newPage({ viewport: { width: 1100, height: 900 }, deviceScaleFactor: 1 });
@@ -111,7 +123,7 @@ describe.skipIf(skipReason !== null)(`report in headless Chromium${skipReason ? 
   });
 
   it('shows every table and every plot with a non-zero size', async () => {
-    for (const selector of ['table[data-table="main"]', 'table[data-table="fine-grained"]', 'table[data-table="general"]', 'table[data-table="efficiency"]', 'table[data-table="provenance"]', 'svg.plot']) {
+    for (const selector of ['table[data-table="main"]', 'table[data-table="fine-grained"]', 'table[data-table="general"]', 'table[data-table="efficiency"]', 'table[data-table="efficiency-model"]', 'table[data-table="ablation"]', 'table[data-table="provenance"]', '.skipped', 'svg.plot']) {
       const elements = page.locator(selector);
       const count = await elements.count();
       expect(count, selector).toBeGreaterThan(0);
@@ -128,6 +140,17 @@ describe.skipIf(skipReason !== null)(`report in headless Chromium${skipReason ? 
     expect(await lines.count()).toBe(15);
     const firstLine = await lines.nth(1).boundingBox();
     expect(firstLine?.width ?? 0).toBeGreaterThan(100);
+  });
+
+  it('puts RECIPE and its ablations in their own table, and the large-model times with their ratio', async () => {
+    const ablationRows = await page.evaluate<string[]>('[...document.querySelectorAll("table[data-table=ablation] tbody tr")].map((row) => row.dataset.editor)');
+    expect(ablationRows).toEqual(['none', 'recipe (w/o CPT)', 'recipe (w/o KS)', 'recipe']);
+    const mainRows = await page.evaluate<string[]>('[...document.querySelectorAll("table[data-table=main]")[0].querySelectorAll("tbody tr")].map((row) => row.dataset.editor)');
+    expect(mainRows).toEqual(['none', 'ft', 'lte', 'rome', 'recipe']);
+    const ratio = await page.evaluate<string>('document.querySelector("table[data-table=efficiency-model] tr[data-editor=recipe] td[data-column=ratio]").textContent');
+    expect(ratio).toBe('×1.25');
+    const skippedRow = await page.evaluate<string>('document.querySelector("table[data-table=efficiency-model] tr[data-editor=mend]").textContent');
+    expect(skippedRow).toMatch(/skipped: no editor named mend/);
   });
 
   it('keeps injected markup as text and fits the page width', async () => {
