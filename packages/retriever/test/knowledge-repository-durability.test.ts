@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { InvalidCheckpointError, InvalidInputError } from '@recipe-kit/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KnowledgeRepository } from '../src/index.js';
-import { DIMENSION, FINGERPRINT, PROMPT_SHAPE, entryKey, entryPrompt } from './fixtures/crash-entries.mjs';
+import { DIMENSION, FINGERPRINT, PROMPT_SHAPE, entryKey, entryPrompt, entryRequest } from './fixtures/crash-entries.mjs';
 import { seededRandom } from './seeded-random.js';
 
 const openOptions = { dimension: DIMENSION, promptShape: PROMPT_SHAPE, encoderFingerprint: FINGERPRINT };
@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 async function addEdit(repository: KnowledgeRepository, n: number): Promise<void> {
-  await repository.add(`edit-${n}`, entryKey(n), { prompt: entryPrompt(n), request: { id: `edit-${n}`, prompt: `p${n}`, targetNew: `t${n}` }, createdAt: '2026-01-01T00:00:00.000Z' });
+  await repository.add(`edit-${n}`, entryKey(n), { prompt: entryPrompt(n), request: entryRequest(n), createdAt: '2026-01-01T00:00:00.000Z' });
 }
 
 /** Every stored entry must be exactly the deterministic edit of its number (no torn or mixed entry). */
@@ -33,7 +33,7 @@ async function expectIntactEntries(repository: KnowledgeRepository): Promise<Set
   for (const payload of repository.entries()) {
     const n = Number(payload.id.slice('edit-'.length));
     expect(payload.prompt).toEqual(entryPrompt(n));
-    expect(payload.request).toEqual({ id: payload.id, prompt: `p${n}`, targetNew: `t${n}` });
+    expect(payload.request).toEqual(entryRequest(n));
     expect(await repository.getKey(payload.id)).toEqual(entryKey(n));
     present.add(n);
   }
@@ -151,8 +151,8 @@ describe('KnowledgeRepository.open: durability', () => {
     await addEdit(repository, 0);
     const rejected: Array<[() => Promise<unknown>, RegExp]> = [
       [() => addEdit(repository, 0), /Duplicate id "edit-0"/],
-      [() => repository.add('nan', new Float32Array(DIMENSION).fill(Number.NaN), { prompt: entryPrompt(1), request: { id: 'nan', prompt: 'p', targetNew: 't' } }), /non-finite value \(NaN\)/],
-      [() => repository.add('wide', new Float32Array(DIMENSION + 1), { prompt: entryPrompt(1), request: { id: 'wide', prompt: 'p', targetNew: 't' } }), /has dimension 9/],
+      [() => repository.add('nan', new Float32Array(DIMENSION).fill(Number.NaN), { prompt: entryPrompt(1), request: entryRequest(-2) }), /non-finite value \(NaN\)/],
+      [() => repository.add('wide', new Float32Array(DIMENSION + 1), { prompt: entryPrompt(1), request: entryRequest(-3) }), /has dimension 9/],
     ];
     for (const [call, message] of rejected) {
       const error = await call().then(() => null, (caught: unknown) => caught);
