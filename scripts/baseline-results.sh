@@ -16,6 +16,8 @@ editors=${5:-none,ft-l,ft-m,grace,t-patcher}; shift $(( $# < 5 ? $# : 5 ))
 pairs=("$@"); [ ${#pairs[@]} -eq 0 ] && pairs=(1:20 10:50 100:100)
 cli=(node "$(dirname "$0")/../packages/bench/dist/cli/main.js")
 split=(); [ "$dataset" = counterfact ] && split=(--split eval)
+# ROME and WILKE with MEMIT's 6 context templates instead of ROME's 21: 3.5x fewer rows per v* step on 2 shared cores.
+declare -A options=([rome]="--editor-option context-templates=memit" [wilke]="--editor-option context-templates=memit")
 for pair in "${pairs[@]}"; do
   t=${pair%%:*}; limit=${pair##*:}
   for editor in ${editors//,/ }; do
@@ -23,7 +25,7 @@ for pair in "${pairs[@]}"; do
     [ -f "$dir/summary.json" ] && continue
     echo "$(date -u +%H:%M:%S) $editor T=$t (limit $limit)" >&2
     "${cli[@]}" eval --editor "$editor" --model "$model" --dataset "$dataset" --data "$data" "${split[@]}" \
-      --protocol lifelong --edits "$t" --limit "$limit" --seed 0 --skip-overlong --out "$dir" >/dev/null
+      --protocol lifelong --edits "$t" --limit "$limit" --seed 0 --skip-overlong --out "$dir" ${options[$editor]:-} >/dev/null
   done
 done
 mapfile -t runs < <(find "$out" -mindepth 2 -maxdepth 2 -name summary.json -printf '%h\n' | sort)

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { modelFingerprint, readSafetensors, writeSafetensors, type CausalLanguageModel } from '@recipe-kit/core';
 import { collectSecondMoments, type CollectOptions, type SecondMoment } from './collect-second-moments.js';
@@ -57,6 +57,9 @@ export async function loadOrCollectSecondMoments(
   }
   const missing = layers.filter((layer) => !found.has(layer));
   if (missing.length > 0) {
+    // A cache, recomputable by this function in seconds for micro models: kept out of git.
+    await mkdir(directory, { recursive: true });
+    if (!existsSync(path.join(directory, '.gitignore'))) await writeFile(path.join(directory, '.gitignore'), '*\n');
     options.log?.(`collecting second-moment statistics of layers ${missing.join(', ')} over ${corpus.texts.length} texts of ${corpus.name}`);
     for (const moment of collectSecondMoments(model, missing, corpus.texts, options)) {
       const base = fileOf(moment.layer);
