@@ -1,4 +1,4 @@
-import { createRandom, tokenizeProbe, type CausalLanguageModel, type EditRequest, type QueryContinuation } from '@recipe-kit/core';
+import { createRandom, tokenizeProbe, type CausalLanguageModel, type EditRequest } from '@recipe-kit/core';
 import { FactMemory, factText } from './fact-memory.js';
 import { lteContext } from './lte-template.js';
 
@@ -14,7 +14,7 @@ export type LteExampleKind = 'in-scope with facts' | 'in-scope without facts' | 
 
 export interface LteTrainingSet {
   examples: LteTrainingExample[];
-  /** Edits skipped because the model cannot emit their target (compact vocabulary) or has no locality probe. */
+  /** Edits skipped because the model cannot emit one of their answers (compact vocabulary) or has no locality probe. */
   skippedEdits: number;
   /** Rows dropped because they exceed the model's context. */
   overlong: number;
@@ -34,13 +34,12 @@ export interface LteTrainingSetOptions {
  * - in-scope with facts: the fact (alone with p 0.5, else with 1 or 2 distractors, p 0.25 each, drawn
  *   from its 5 nearest other-subject facts, the true fact listed first) and the edit prompt (p 0.3) or
  *   a rephrase → the new target;
- * - in-scope without facts: the same question bare → the model's own answer;
- * - out-of-scope with facts: the same facts and a locality prompt → the model's own answer (an
+ * - in-scope without facts: the same question bare → the original answer (ground truth);
+ * - out-of-scope with facts: the same facts and a locality prompt → its original answer (an
  *   irrelevant fact must be ignored);
- * - out-of-scope without facts: the locality prompt bare → the model's own answer.
- * "The model's own answer" is its argmax before alignment at each position of the dataset's answer
- * (teacher-forced): LTE uses the original answer, GPT-4's where no gold exists; here the pretrained model's
- * keeps its behaviour without facts exactly. WizardLM instruction data has no counterpart here.
+ * - out-of-scope without facts: the locality prompt bare → its original answer.
+ * Original answers are the dataset's gold answers, as LTE's (which falls back to GPT-4 completions
+ * where no gold exists). WizardLM instruction data has no counterpart here.
  */
 export function buildLteTrainingSet(model: CausalLanguageModel, memory: FactMemory, requests: readonly EditRequest[], options: LteTrainingSetOptions): LteTrainingSet {
   const random = createRandom(options.seed);
@@ -58,38 +57,29 @@ export function buildLteTrainingSet(model: CausalLanguageModel, memory: FactMemo
     examples.push({ ids: [...context, ...answer], answerStart: context.length, kind });
     counts[kind]++;
   };
-  // The model's own answers, teacher-forced on the dataset's answer in one batched pass: its argmax
-  // at each answer position, i.e. what the locality metric compares against.
   const questions = requests.map((request) => {
     const rephrases = request.generality;
     return random() < (options.promptProbability ?? 0.3) || rephrases.length === 0 ? request.prompt : (rephrases[Math.floor(random() * rephrases.length)]?.prompt as string);
   });
   const localities = requests.map((request) => request.locality[Math.floor(random() * request.locality.length)]);
-  const bare = requests.flatMap((request, i) => {
-    const locality = localities[i];
-    return locality ? [tokenizeProbe(tokenizer, questions[i] as string, request.groundTruth ?? request.targetNew), tokenizeProbe(tokenizer, locality.prompt, locality.target)] : [];
-  });
-  const answers = model.scoreContinuations(bare).map((score) => score.argmaxIds);
-  let next = 0;
   for (const [i, request] of requests.entries()) {
     const locality = localities[i];
     if (!locality) {
       skippedEdits++;
       continue;
     }
-    const [truth, outOfScope] = [bare[next] as QueryContinuation, bare[next + 1] as QueryContinuation];
-    const [ownInScope, ownOutOfScope] = [answers[next] as number[], answers[next + 1] as number[]];
-    next += 2;
+    const truth = tokenizeProbe(tokenizer, questions[i] as string, request.groundTruth ?? request.targetNew);
+    const outOfScope = tokenizeProbe(tokenizer, locality.prompt, locality.target);
     const inScope = tokenizeProbe(tokenizer, questions[i] as string, request.targetNew);
-    if (!emittable(inScope.continuation)) {
+    if (![inScope, truth, outOfScope].every((probe) => emittable(probe.continuation))) {
       skippedEdits++;
       continue;
     }
     const facts = [factText(request), ...distractors(memory, request, random, options.distractorPool ?? 5)];
     push('in-scope with facts', lteContext(tokenizer, facts, inScope.context), inScope.continuation);
-    push('in-scope without facts', [...truth.context], ownInScope);
-    push('out-of-scope with facts', lteContext(tokenizer, facts, outOfScope.context), ownOutOfScope);
-    push('out-of-scope without facts', [...outOfScope.context], ownOutOfScope);
+    push('in-scope without facts', [...truth.context], truth.continuation);
+    push('out-of-scope with facts', lteContext(tokenizer, facts, outOfScope.context), outOfScope.continuation);
+    push('out-of-scope without facts', [...outOfScope.context], outOfScope.continuation);
   }
   return { examples, skippedEdits, overlong, counts };
 }
