@@ -13,9 +13,10 @@ import { compareCommand } from './compare-command.js';
 import { trainRecipeCommand } from './train-recipe-command.js';
 import { collectStatisticsCommand } from '../baselines/shared/collect-statistics-command.js';
 import { trainLteCommand } from './train-lte-command.js';
+import { calibrateRaseCommand } from './calibrate-rase-command.js';
 
 /** Subcommands by name. */
-const COMMANDS: readonly Command[] = [mainJobCommand, compareCommand, generateCommand, evalCommand, reportCommand, pretrainCommand, trainRecipeCommand, trainLteCommand, calibrateRecipeCommand, collectStatisticsCommand, syntheticEditsCommand, demoCommand];
+const COMMANDS: readonly Command[] = [mainJobCommand, compareCommand, generateCommand, evalCommand, reportCommand, pretrainCommand, trainRecipeCommand, trainLteCommand, calibrateRaseCommand, calibrateRecipeCommand, collectStatisticsCommand, syntheticEditsCommand, demoCommand];
 
 function help(): string {
   const lines = COMMANDS.map((command) => `  ${command.name.padEnd(10)} ${command.summary}\n      ${command.usage}`);

@@ -8,6 +8,7 @@ import { FT_L_FACTORY, FT_M_FACTORY } from '../baselines/ft/fine-tune-editor-fac
 import { GRACE_FACTORY } from '../baselines/grace/grace-editor-factory.js';
 import { T_PATCHER_FACTORY } from '../baselines/t-patcher/t-patcher-editor-factory.js';
 import { createLteEditorFromCheckpoint } from '../baselines/lte/lte-editor-factory.js';
+import { createRaseEditorFromArtefacts, RASE_OPTION_KEYS } from '../baselines/rase/rase-editor-factory.js';
 
 /** What the CLI hands an editor factory besides the model. */
 export interface EditorSettings {
@@ -46,6 +47,14 @@ const EDITORS = new Map<string, EditorFactory>([
       description: 'LTE: an aligned model answers under "[Updated Information] <top-1 retrieved fact> [Question] …" (checkpoint: --checkpoint DIR, default <model>/lte)',
       optionKeys: ['top-k'],
       create: (model, settings) => createLteEditorFromCheckpoint(model, settings),
+    },
+  ],
+  [
+    'rase',
+    {
+      description: 'RASE (R-ROME): ROME patches computed on the unedited model, applied per query when the retrieval rule fires (calibration: --checkpoint DIR, default <model>/rase)',
+      optionKeys: RASE_OPTION_KEYS,
+      create: (model, settings) => createRaseEditorFromArtefacts(model, settings),
     },
   ],
   ['ft-l', FT_L_FACTORY],
