@@ -11,12 +11,14 @@ import { syntheticEditsCommand } from './synthetic-edits-command.js';
 import { calibrateRecipeCommand } from './calibrate-recipe-command.js';
 import { compareCommand } from './compare-command.js';
 import { trainRecipeCommand } from './train-recipe-command.js';
+import { trainMendCommand } from './train-mend-command.js';
+import { trainMalmenCommand } from './train-malmen-command.js';
 import { collectStatisticsCommand } from '../baselines/shared/collect-statistics-command.js';
 import { trainLteCommand } from './train-lte-command.js';
 import { calibrateRaseCommand } from './calibrate-rase-command.js';
 
 /** Subcommands by name. */
-const COMMANDS: readonly Command[] = [mainJobCommand, compareCommand, generateCommand, evalCommand, reportCommand, pretrainCommand, trainRecipeCommand, trainLteCommand, calibrateRaseCommand, calibrateRecipeCommand, collectStatisticsCommand, syntheticEditsCommand, demoCommand];
+const COMMANDS: readonly Command[] = [mainJobCommand, compareCommand, generateCommand, evalCommand, reportCommand, pretrainCommand, trainRecipeCommand, trainMendCommand, trainMalmenCommand, trainLteCommand, calibrateRaseCommand, calibrateRecipeCommand, collectStatisticsCommand, syntheticEditsCommand, demoCommand];
 
 function help(): string {
   const lines = COMMANDS.map((command) => `  ${command.name.padEnd(10)} ${command.summary}\n      ${command.usage}`);
