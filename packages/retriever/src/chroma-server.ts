@@ -9,6 +9,9 @@ import { BackendUnavailableError } from '@recipe-kit/core';
 export interface ChromaServer {
   host: string;
   port: number;
+  /** The server process (its memory is the backend's memory). */
+  pid: number;
+  directory: string;
   /** The server's output so far (for error messages). */
   log(): string;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s) and waits for it to exit. */
@@ -54,7 +57,7 @@ export async function startChromaServer(options: StartChromaServerOptions): Prom
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const server: ChromaServer = { host, port, log: () => output, stop: () => stopChild(child, exited) };
+  const server: ChromaServer = { host, port, pid: child.pid ?? -1, directory: options.directory, log: () => output, stop: () => stopChild(child, exited) };
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) break;

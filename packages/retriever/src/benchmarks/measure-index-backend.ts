@@ -1,0 +1,233 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { KnowledgeIndex } from '@recipe-kit/core';
+import { BatchedIndex } from '../batched-index.js';
+import { ExactIndex } from '../exact-index.js';
+import { FaissIndex } from '../faiss-index.js';
+import { loadFaiss } from '../faiss-native.js';
+import { innerProduct } from '../inner-product.js';
+import { createKnowledgeIndex } from '../knowledge-index-registry.js';
+import type { VectorDataset } from './vector-dataset.js';
+
+export interface LatencySummary {
+  p50Ms: number;
+  p99Ms: number;
+  meanMs: number;
+}
+
+export interface BackendMeasurement {
+  backend: string;
+  dimension: number;
+  size: number;
+  parameters: Record<string, number>;
+  /** Bulk insert of all N (batches of `insertBatch`), vectors per second and ms per vector. */
+  insert: { seconds: number; perSecond: number; msPerEdit: number; batch: number };
+  /** One-vector `add` calls at size N (what one edit costs the index). */
+  singleInsert: LatencySummary;
+  /** Single-query `search(q, k)` with k = the repository's candidate count. */
+  query: LatencySummary & { k: number };
+  /** Share of queries whose true best match (exact scan) is the best after exact rescoring of the k candidates. */
+  recallAt1: number;
+  /** Recall at each tried setting of the search knob (efSearch / nprobe), when tuned. */
+  sweep?: Array<{ parameter: string; value: number; recallAt1: number; p50Ms: number }>;
+  /** Process RSS growth per stored vector (server memory for chroma). */
+  memoryBytesPerEdit: number;
+  /** Bytes on disk per vector: the backend's files (lancedb, chroma), its written index (faiss) or the snapshot's keys (exact). */
+  diskBytesPerEdit: number;
+  /** Time to reopen the stored index from disk, seconds. */
+  reopenSeconds: number;
+  notes: string[];
+}
+
+export interface MeasureOptions {
+  backend: string;
+  dataset: VectorDataset;
+  /** Exact top-1 id index (row) per query, from the reference scan. */
+  truth: Int32Array;
+  parameters: Record<string, number>;
+  /** Candidates per query (the repository's refine factor × topK 1). */
+  k: number;
+  /** Settings of the search knob to sweep; the first reaching the recall goal is kept. */
+  sweep?: { parameter: 'efSearch' | 'nprobe'; values: readonly number[] };
+  recallGoal: number;
+  /** A running Chroma server (its RSS and data directory are what chroma costs). */
+  chroma?: { host: string; port: number; pid: number; directory: string };
+  log: (line: string) => void;
+}
+
+const INSERT_BATCH = 1000;
+const SINGLE_INSERTS = 200;
+
+export function summarise(milliseconds: readonly number[]): LatencySummary {
+  const sorted = [...milliseconds].sort((a, b) => a - b);
+  const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+  const round = (value: number): number => Math.round(value * 1000) / 1000;
+  return { p50Ms: round(at(50)), p99Ms: round(at(99)), meanMs: round(sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length)) };
+}
+
+function rssBytes(pid?: number): number {
+  if (pid === undefined) return process.memoryUsage().rss;
+  const status = execFileSync('cat', [`/proc/${pid}/status`]).toString();
+  const match = /VmRSS:\s+(\d+) kB/.exec(status);
+  return match ? Number(match[1]) * 1024 : Number.NaN;
+}
+
+function directoryBytes(directory: string): number {
+  return Number(execFileSync('du', ['-sb', directory]).toString().split('\t')[0]);
+}
+
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** Best-of-k after exact rescoring, as KnowledgeRepository does; returns the winning row or −1. */
+function rescoredBest(hits: readonly { id: string }[], dataset: VectorDataset, query: Float32Array): number {
+  let best = -1;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (const hit of hits) {
+    const row = Number(hit.id.slice(1));
+    const score = innerProduct(dataset.base, row * dataset.dimension, query, dataset.dimension);
+    if (score > bestScore) {
+      bestScore = score;
+      best = row;
+    }
+  }
+  return best;
+}
+
+async function timeQueries(index: KnowledgeIndex, options: MeasureOptions): Promise<{ latencies: number[]; recall: number }> {
+  const { dataset, truth, k } = options;
+  const latencies: number[] = [];
+  let correct = 0;
+  // Warm-up: first queries touch cold pages and JIT paths.
+  for (let q = 0; q < Math.min(10, dataset.queryCount); q++) await index.search(dataset.query(q), k);
+  for (let q = 0; q < dataset.queryCount; q++) {
+    const query = dataset.query(q);
+    const started = performance.now();
+    const hits = await index.search(query, k);
+    latencies.push(performance.now() - started);
+    if (rescoredBest(hits, dataset, query) === truth[q]) correct++;
+  }
+  return { latencies, recall: correct / dataset.queryCount };
+}
+
+/** Inserts the dataset into one backend and measures it (see BackendMeasurement). */
+export async function measureIndexBackend(options: MeasureOptions): Promise<BackendMeasurement> {
+  const { dataset, backend, log } = options;
+  const { dimension, size } = dataset;
+  const notes: string[] = [];
+  const directory = await mkdtemp(path.join(tmpdir(), `retriever-bench-${backend}-`));
+  try {
+    collectGarbage();
+    const memoryBefore = rssBytes(options.chroma?.pid);
+    const index = await createKnowledgeIndex(backend, { dimension, directory, parameters: options.parameters, ...(options.chroma ? { chroma: { host: options.chroma.host, port: options.chroma.port } } : {}) });
+    const insertStarted = performance.now();
+    for (let start = 0; start < size; start += INSERT_BATCH) {
+      const batch = [];
+      for (let row = start; row < Math.min(size, start + INSERT_BATCH); row++) batch.push({ id: `v${row}`, vector: dataset.base.subarray(row * dimension, (row + 1) * dimension) });
+      await index.add(batch);
+      if (start % (INSERT_BATCH * 100) === 0 && start > 0) log(`  ${backend}: ${start} / ${size} inserted`);
+    }
+    if (index instanceof BatchedIndex) await index.flush();
+    const insertSeconds = (performance.now() - insertStarted) / 1000;
+    collectGarbage();
+    const memoryBytesPerEdit = (rssBytes(options.chroma?.pid) - memoryBefore) / size;
+    log(`  ${backend}: inserted ${size} in ${insertSeconds.toFixed(1)} s`);
+
+    let sweep: BackendMeasurement['sweep'];
+    if (options.sweep !== undefined && index instanceof FaissIndex) {
+      sweep = [];
+      for (const value of options.sweep.values) {
+        index.setSearchParameter(value);
+        const { latencies, recall } = await timeQueries(index, options);
+        sweep.push({ parameter: options.sweep.parameter, value, recallAt1: recall, p50Ms: summarise(latencies).p50Ms });
+        log(`  ${backend}: ${options.sweep.parameter}=${value} recall@1 ${recall.toFixed(3)} p50 ${summarise(latencies).p50Ms} ms`);
+        if (recall >= options.recallGoal) break;
+      }
+      const chosen = sweep.at(-1)!;
+      options.parameters[options.sweep.parameter] = chosen.value;
+      if (chosen.recallAt1 < options.recallGoal) notes.push(`recall goal ${options.recallGoal} not reached at ${chosen.parameter} ≤ ${chosen.value}`);
+    }
+    const { latencies, recall } = await timeQueries(index, options);
+
+    // One-vector adds at size N (fresh ids beyond the dataset, reusing its vectors).
+    const single: number[] = [];
+    for (let i = 0; i < SINGLE_INSERTS; i++) {
+      const row = i % size;
+      const started = performance.now();
+      await index.add([{ id: `extra${i}`, vector: dataset.base.subarray(row * dimension, (row + 1) * dimension) }]);
+      single.push(performance.now() - started);
+    }
+    if (index instanceof BatchedIndex) {
+      const started = performance.now();
+      await index.flush();
+      notes.push(`adds are buffered (${index.constructor.name}); flushing the ${SINGLE_INSERTS} single adds took ${(performance.now() - started).toFixed(0)} ms`);
+    }
+
+    const { diskBytes, reopenSeconds } = await persistAndReopen(index, backend, directory, dataset, options);
+    await index.dispose();
+    return {
+      backend,
+      dimension,
+      size,
+      parameters: { ...options.parameters },
+      insert: { seconds: insertSeconds, perSecond: size / insertSeconds, msPerEdit: (insertSeconds * 1000) / size, batch: INSERT_BATCH },
+      singleInsert: summarise(single),
+      query: { ...summarise(latencies), k: options.k },
+      recallAt1: recall,
+      ...(sweep ? { sweep } : {}),
+      memoryBytesPerEdit: Math.round(memoryBytesPerEdit),
+      diskBytesPerEdit: Math.round(diskBytes / size),
+      reopenSeconds,
+      notes,
+    };
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
+/** Disk footprint and reopen time, per backend kind. */
+async function persistAndReopen(index: KnowledgeIndex, backend: string, directory: string, dataset: VectorDataset, options: MeasureOptions): Promise<{ diskBytes: number; reopenSeconds: number }> {
+  if (index instanceof FaissIndex) {
+    const file = path.join(directory, 'index.faiss');
+    index.writeNative(file);
+    const diskBytes = (await stat(file)).size;
+    const started = performance.now();
+    loadFaiss().Index.read(file);
+    return { diskBytes, reopenSeconds: (performance.now() - started) / 1000 };
+  }
+  if (index instanceof ExactIndex) {
+    // The exact backend persists as the repository snapshot's keys file: N × d float32.
+    const { writeDurableFile } = await import('../write-durable-file.js');
+    const { float32Chunks } = await import('../float32-chunks.js');
+    const { readFloat32File } = await import('../read-float32-file.js');
+    const file = path.join(directory, 'keys.f32');
+    const reference = { name: 'keys.f32', ...(await writeDurableFile(file, float32Chunks([dataset.base]))) };
+    const started = performance.now();
+    const keys = new Float32Array(dataset.size * dataset.dimension);
+    await readFloat32File(file, reference, [keys], 'keys');
+    const reopened = new ExactIndex(dataset.dimension, { initialCapacity: dataset.size });
+    await reopened.add(Array.from({ length: dataset.size }, (_, row) => ({ id: `v${row}`, vector: keys.subarray(row * dataset.dimension, (row + 1) * dataset.dimension) })));
+    return { diskBytes: reference.bytes, reopenSeconds: (performance.now() - started) / 1000 };
+  }
+  if (backend === 'lancedb' || backend === 'chroma') {
+    const diskBytes = directoryBytes(backend === 'chroma' ? options.chroma!.directory : directory);
+    const started = performance.now();
+    const reopened = await createReopened(backend, directory, dataset.dimension, options);
+    const reopenSeconds = (performance.now() - started) / 1000;
+    if (reopened.size !== index.size) throw new Error(`${backend} reopened with ${reopened.size} rows, expected ${index.size}.`);
+    return { diskBytes, reopenSeconds };
+  }
+  return { diskBytes: Number.NaN, reopenSeconds: Number.NaN };
+}
+
+async function createReopened(backend: string, directory: string, dimension: number, options: MeasureOptions): Promise<KnowledgeIndex> {
+  if (backend === 'lancedb') {
+    const { LanceIndex } = await import('../lance-index.js');
+    return LanceIndex.open(dimension, { directory, mode: 'reopen' });
+  }
+  const { ChromaIndex } = await import('../chroma-index.js');
+  return ChromaIndex.open(dimension, { host: options.chroma!.host, port: options.chroma!.port, mode: 'reopen' });
+}

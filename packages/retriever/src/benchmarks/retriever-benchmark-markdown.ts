@@ -1,0 +1,85 @@
+import path from 'node:path';
+import type { RetrieverBenchmarkReport } from './retriever-benchmark.js';
+
+const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : '—');
+const count = (value: number): string => (value >= 1_000_000 ? `${value / 1_000_000}M` : value >= 1000 ? `${value / 1000}k` : String(value));
+const bytes = (value: number): string => (!Number.isFinite(value) ? '—' : value >= 1024 ? `${(value / 1024).toFixed(1)} KiB` : `${Math.round(value)} B`);
+
+/** The benchmark as Markdown: one table per key width, then durability and the RECIPE end-to-end ratio. */
+export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): string {
+  const { machine, settings } = report;
+  const lines = [
+    '# Retriever backends at scale',
+    '',
+    `${report.createdAt}, git ${report.git}; ${machine.cpus}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}; load average at the end ${machine.loadAverage.join(' / ')} (the 2 cores are shared with other jobs, so latencies are noisy upper bounds).`,
+    '',
+    `Data: random unit keys (i.i.d. Gaussian, normalised); ${settings.queries} queries, each a noisy copy of a random stored key (noise norm ${settings.noise}, cos ≈ ${fixed(1 / Math.sqrt(1 + settings.noise ** 2), 2)}). ` +
+      `Queries are single \`search(q, ${settings.k})\` calls (the repository fetches ${settings.k} candidates and rescores them exactly); recall@1 = share of queries whose exact-scan best key is the best after that rescoring. ` +
+      `Approximate backends sweep their knob (efSearch / nprobe) upward until recall@1 ≥ ${settings.recallGoal}; the row reports that setting. faiss runs on ${settings.faissThreads} OpenMP thread. ` +
+      'Insert = bulk `add` of 1000 vectors per call; single add = one-vector `add` at size N (the index part of one edit; lancedb/chroma buffer adds and write them in batches, the repository journal makes edits durable). ' +
+      'Memory = RSS growth per stored key (the Chroma server\'s RSS for chroma); disk = the backend\'s files (lancedb, chroma), its written index (faiss) or the snapshot keys file (exact); reopen = reading those back.',
+    '',
+  ];
+  for (const dimension of [...new Set(report.results.map((result) => result.dimension))]) {
+    lines.push(`## Key width ${dimension}`, '');
+    lines.push('| N | backend | settings | inserts/s | single add p50 / p99 (ms) | query p50 / p99 (ms) | recall@1 | memory / edit | disk / edit | reopen (s) |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|');
+    for (const result of report.results.filter((candidate) => candidate.dimension === dimension)) {
+      const knobs = Object.entries(result.parameters)
+        .filter(([name]) => name !== 'threads')
+        .map(([name, value]) => `${name} ${value}`)
+        .join(', ');
+      lines.push(
+        `| ${count(result.size)} | ${result.backend} | ${knobs || '—'} | ${fixed(result.insert.perSecond, 0)} | ${fixed(result.singleInsert.p50Ms, 3)} / ${fixed(result.singleInsert.p99Ms, 3)} | ` +
+          `${fixed(result.query.p50Ms, 2)} / ${fixed(result.query.p99Ms, 2)} | ${fixed(result.recallAt1, 3)} | ${bytes(result.memoryBytesPerEdit)} | ${bytes(result.diskBytesPerEdit)} | ${fixed(result.reopenSeconds, 2)} |`,
+      );
+    }
+    lines.push('');
+  }
+  const notes = report.results.flatMap((result) => result.notes.map((note) => `- ${result.backend}, width ${result.dimension}, N ${count(result.size)}: ${note}`));
+  if (notes.length > 0) lines.push('Notes:', '', ...notes, '');
+  if (report.skipped.length > 0) {
+    lines.push('Not measured:', '');
+    for (const skip of report.skipped) lines.push(`- ${skip.backend}, width ${skip.dimension}, N ${count(skip.size)}: ${skip.reason}`);
+    lines.push('');
+  }
+  const sweeps = report.results.filter((result) => result.sweep !== undefined);
+  if (sweeps.length > 0) {
+    lines.push('## Tuning sweeps (recall@1, query p50 ms)', '');
+    for (const result of sweeps) {
+      lines.push(`- ${result.backend}, width ${result.dimension}, N ${count(result.size)}: ${result.sweep!.map((point) => `${point.parameter} ${point.value} → ${fixed(point.recallAt1, 3)} @ ${fixed(point.p50Ms, 2)} ms`).join('; ')}`);
+    }
+    lines.push('');
+  }
+  if (report.durable !== null) {
+    const durable = report.durable;
+    lines.push(
+      '## Durable edits (KnowledgeRepository.open)',
+      '',
+      `${durable.edits} edits (key ${durable.keyWidth}, prompt [${durable.promptShape.join(', ')}]), each acknowledged after its journal record is fsynced: ` +
+        `add p50 ${fixed(durable.add.p50Ms, 3)} ms, p99 ${fixed(durable.add.p99Ms, 3)} ms, mean ${fixed(durable.add.meanMs, 3)} ms. Reopen (snapshot + journal replay) ${fixed(durable.reopenSeconds, 3)} s; compaction ${fixed(durable.compactSeconds, 3)} s.`,
+      '',
+    );
+  }
+  if (report.endToEnd !== null) {
+    const e2e = report.endToEnd;
+    const relative = (file: string): string => path.relative(path.resolve(path.dirname(file), '..'), file);
+    lines.push(
+      '## RECIPE end to end',
+      '',
+      `RECIPE on \`${relative(e2e.model)}\` (checkpoint \`${path.basename(e2e.checkpoint)}\`, tensor backend ${e2e.tensorBackend}), one probe per \`scoreContinuations\` call, ${e2e.probes} probes; ` +
+        `${count(e2e.storedKeys)} random keys (width ${e2e.keyWidth}) inserted into its repository through KnowledgeRepository.add (${fixed(e2e.fillSeconds, 1)} s), index ${e2e.indexBackend} (${Object.entries(e2e.parameters).map(([name, value]) => `${name} ${value}`).join(', ')}).`,
+      '',
+      '| stored keys | query p50 / p99 (ms) | retrieve p50 / p99 (ms) |',
+      '|---|---|---|',
+      `| 0 | ${fixed(e2e.emptyQuery.p50Ms, 2)} / ${fixed(e2e.emptyQuery.p99Ms, 2)} | ${fixed(e2e.emptyRetrieve.p50Ms, 2)} / ${fixed(e2e.emptyRetrieve.p99Ms, 2)} |`,
+      `| 1 | ${fixed(e2e.oneKeyQuery.p50Ms, 2)} / ${fixed(e2e.oneKeyQuery.p99Ms, 2)} | ${fixed(e2e.oneKeyRetrieve.p50Ms, 2)} / ${fixed(e2e.oneKeyRetrieve.p99Ms, 2)} |`,
+      `| ${count(e2e.storedKeys)} | ${fixed(e2e.fullQuery.p50Ms, 2)} / ${fixed(e2e.fullQuery.p99Ms, 2)} | ${fixed(e2e.fullRetrieve.p50Ms, 2)} / ${fixed(e2e.fullRetrieve.p99Ms, 2)} |`,
+      '',
+      `Ratio of query p50 with ${count(e2e.storedKeys)} keys to none: **${fixed(e2e.ratio, 2)}×**; to one key: **${fixed(e2e.ratioToOneKey, 2)}×** ` +
+        `(an empty repository skips query encoding and retrieval; from one key on, every query pays the query encoder, so the second ratio is what the repository's size costs). ${e2e.hitsWithKeys} of ${e2e.probes} probes retrieved a random key.`,
+      '',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,260 @@
+#!/usr/bin/env node
+/**
+ * `pnpm bench:retriever`: every index backend at several repository sizes and key widths, in one run —
+ * insert throughput, single-add and single-query latency, recall@1 against the exact scan, memory and
+ * disk per edit, reopen time — plus durable-edit latency and RECIPE's end-to-end query time with a
+ * million keys stored. Writes retriever-<date>.json/.md and latest.json/.md to bench-results/retriever/.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BackendUnavailableError } from '@recipe-kit/core';
+import { startChromaServer } from '../chroma-server.js';
+import { ExactIndex } from '../exact-index.js';
+import { KnowledgeRepository } from '../knowledge-repository.js';
+import { measureIndexBackend, summarise, type BackendMeasurement, type LatencySummary } from './measure-index-backend.js';
+import { measureRecipeEndToEnd, type EndToEndResult } from './recipe-end-to-end.js';
+import { renderRetrieverMarkdown } from './retriever-benchmark-markdown.js';
+import { createVectorDataset } from './vector-dataset.js';
+
+const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+export interface DurableEditResult {
+  edits: number;
+  keyWidth: number;
+  promptShape: [number, number];
+  /** One `add` on a repository from KnowledgeRepository.open: resolves after its journal record is fsynced. */
+  add: LatencySummary;
+  /** Reopen (snapshot + journal replay) with all edits in the journal. */
+  reopenSeconds: number;
+  compactSeconds: number;
+}
+
+export interface RetrieverBenchmarkReport {
+  createdAt: string;
+  machine: { cpus: string; cores: number; memoryGiB: number; node: string; platform: string; loadAverage: number[] };
+  git: string;
+  settings: { queries: number; noise: number; recallGoal: number; k: number; faissThreads: number };
+  results: BackendMeasurement[];
+  skipped: Array<{ backend: string; dimension: number; size: number; reason: string }>;
+  durable: DurableEditResult | null;
+  endToEnd: EndToEndResult | null;
+}
+
+const USAGE = `Usage: node packages/retriever/dist/benchmarks/retriever-benchmark.js [options]
+  --sizes LIST          sizes at the micro key width 256 (default 10000,100000,1000000)
+  --wide-sizes LIST     sizes at RECIPE's width 4096 (default 10000,100000)
+  --backends LIST       backends (default exact,faiss-flat,faiss-hnsw,faiss-ivf,faiss-ivf-sq8,lancedb,chroma)
+  --queries N           queries per measurement (default 200)
+  --end-to-end N        keys stored for the RECIPE end-to-end ratio (default 1000000; 0 skips)
+  --end-to-end-backend  index backend for it (default faiss-ivf)
+  --out DIR             result directory (default bench-results/retriever)
+`;
+
+/** Per-backend size limits: beyond them the build alone would blow the ~20-minute budget on 2 cores. */
+const LIMITS: Record<string, { 256: number; 4096: number; reason: string }> = {
+  'faiss-hnsw': { 256: 100_000, 4096: 10_000, reason: 'HNSW construction in Debian\'s generic libfaiss build takes > 20 min at this size on 2 cores (measured ~2 ms per insert at 100k × 256)' },
+  chroma: { 256: 100_000, 4096: 10_000, reason: 'Chroma inserts over HTTP in batches of 500 at ~1–2 ms per vector; this size would take > 20 min' },
+  lancedb: { 256: 1_000_000, 4096: 100_000, reason: '' },
+  'faiss-ivf-sq8': { 256: 0, 4096: 1_000_000, reason: 'SQ8 is for the wide keys; at width 256 float32 IVF fits easily' },
+};
+
+function nlistFor(size: number): number {
+  return size <= 20_000 ? 128 : size <= 200_000 ? 512 : 2048;
+}
+
+function parametersFor(backend: string, size: number, dimension: number, threads: number): { parameters: Record<string, number>; sweep?: { parameter: 'efSearch' | 'nprobe'; values: number[] } } {
+  if (backend === 'faiss-flat') return { parameters: { threads } };
+  if (backend === 'faiss-hnsw' || backend === 'faiss-hnsw-sq8') return { parameters: { threads, hnswM: 32, trainAt: Math.min(size, 20_000) }, sweep: { parameter: 'efSearch', values: [16, 32, 64, 128, 256, 512] } };
+  if (backend === 'faiss-ivf' || backend === 'faiss-ivf-sq8') {
+    const nlist = nlistFor(size);
+    return { parameters: { threads, nlist, trainAt: Math.min(size, Math.max(39 * nlist, 20_000)) }, sweep: { parameter: 'nprobe', values: [1, 2, 4, 8, 16, 32, 64, 128].filter((value) => value <= nlist) } };
+  }
+  // Rows cross into LanceDB as JS number arrays: bound a write to ~5M floats.
+  if (backend === 'lancedb') return { parameters: { batchRows: Math.min(20_000, Math.round(5_000_000 / dimension)), indexAt: 50_000, nprobes: 32 } };
+  // Chroma 3.0.4 drops the connection on large requests (5000 × 768 fails): ~400k floats per request.
+  if (backend === 'chroma') return { parameters: { batchRows: Math.max(50, Math.round(400_000 / dimension / 50) * 50), efSearch: 128, efConstruction: 200, maxNeighbors: 32 } };
+  return { parameters: {} };
+}
+
+function list(value: string | undefined, fallback: number[]): number[] {
+  return value === undefined ? fallback : value.split(',').filter(Boolean).map((item) => Number(item.replace(/_/g, '')));
+}
+
+async function measureDurableEdits(log: (line: string) => void): Promise<DurableEditResult> {
+  const directory = await mkdtemp(path.join(os.tmpdir(), 'retriever-bench-durable-'));
+  const [keyWidth, promptShape] = [256, [3, 128] as [number, number]];
+  const edits = 2000;
+  const dataset = createVectorDataset({ dimension: keyWidth, size: edits, queries: 1, noise: 0, seed: 3 });
+  const options = { dimension: keyWidth, promptShape, encoderFingerprint: 'bench' };
+  try {
+    const repository = await KnowledgeRepository.open(directory, options);
+    const prompt = new Float32Array(promptShape[0] * promptShape[1]).fill(0.25);
+    const request = { id: 'bench', prompt: 'p', subject: 's', targetNew: 't', generality: [], locality: [] };
+    const times: number[] = [];
+    for (let row = 0; row < edits; row++) {
+      const started = performance.now();
+      await repository.add(`d${row}`, dataset.base.subarray(row * keyWidth, (row + 1) * keyWidth), { prompt, request });
+      times.push(performance.now() - started);
+    }
+    await repository.close();
+    let started = performance.now();
+    const reopened = await KnowledgeRepository.open(directory, options);
+    const reopenSeconds = (performance.now() - started) / 1000;
+    started = performance.now();
+    await reopened.compact();
+    const compactSeconds = (performance.now() - started) / 1000;
+    await reopened.close();
+    const add = summarise(times);
+    log(`durable edits: add p50 ${add.p50Ms} ms, p99 ${add.p99Ms} ms; reopen ${reopenSeconds.toFixed(3)} s`);
+    return { edits, keyWidth, promptShape, add, reopenSeconds, compactSeconds };
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string' },
+      'wide-sizes': { type: 'string' },
+      backends: { type: 'string' },
+      queries: { type: 'string' },
+      'end-to-end': { type: 'string' },
+      'end-to-end-backend': { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const log = (line: string): void => {
+    process.stderr.write(`[retriever-bench] ${line}\n`);
+  };
+  const settings = { queries: Number(values.queries ?? 200), noise: 0.75, recallGoal: 0.99, k: 4, faissThreads: 1 };
+  const backends = (values.backends ?? 'exact,faiss-flat,faiss-hnsw,faiss-ivf,faiss-ivf-sq8,lancedb,chroma').split(',');
+  const configs: Array<{ dimension: 256 | 4096; size: number }> = [
+    ...list(values.sizes, [10_000, 100_000, 1_000_000]).map((size) => ({ dimension: 256 as const, size })),
+    ...list(values['wide-sizes'], [10_000, 100_000]).map((size) => ({ dimension: 4096 as const, size })),
+  ];
+  const results: BackendMeasurement[] = [];
+  const skipped: RetrieverBenchmarkReport['skipped'] = [];
+  const outDirectory = path.resolve(values.out ?? path.join(repositoryRoot, 'bench-results', 'retriever'));
+  await mkdir(outDirectory, { recursive: true });
+  const started = new Date();
+  const report = (): RetrieverBenchmarkReport => ({
+    createdAt: started.toISOString(),
+    machine: { cpus: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}`, loadAverage: os.loadavg().map((value) => Math.round(value * 10) / 10) },
+    git: (() => {
+      try {
+        return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repositoryRoot }).toString().trim();
+      } catch {
+        return 'unknown';
+      }
+    })(),
+    settings,
+    results,
+    skipped,
+    durable,
+    endToEnd,
+  });
+  let durable: DurableEditResult | null = null;
+  let endToEnd: EndToEndResult | null = null;
+  const write = async (): Promise<void> => {
+    const current = report();
+    const stamp = started.toISOString().slice(0, 16).replace(/[:T]/g, '-');
+    const markdown = renderRetrieverMarkdown(current);
+    for (const name of [`retriever-${stamp}`, 'latest']) {
+      await writeFile(path.join(outDirectory, `${name}.json`), `${JSON.stringify(current, null, 2)}\n`);
+      await writeFile(path.join(outDirectory, `${name}.md`), markdown);
+    }
+  };
+
+  for (const { dimension, size } of configs) {
+    log(`width ${dimension}, ${size} keys: generating data`);
+    const dataset = createVectorDataset({ dimension, size, queries: settings.queries, noise: settings.noise, seed: 1 });
+    // The reference answers: the exact scan's top-1 per query.
+    const reference = new ExactIndex(dimension, { initialCapacity: size });
+    for (let start = 0; start < size; start += 10_000) {
+      const batch = [];
+      for (let row = start; row < Math.min(size, start + 10_000); row++) batch.push({ id: `v${row}`, vector: dataset.base.subarray(row * dimension, (row + 1) * dimension) });
+      await reference.add(batch);
+    }
+    const truth = new Int32Array(settings.queries);
+    for (let q = 0; q < settings.queries; q++) truth[q] = Number(reference.searchSync(dataset.query(q), 1)[0]!.id.slice(1));
+    await reference.dispose();
+    const sourceAgreement = truth.filter((row, q) => row === dataset.sourceRows[q]).length / settings.queries;
+    log(`width ${dimension}, ${size} keys: the exact best match is the query's source key for ${(sourceAgreement * 100).toFixed(1)}% of queries`);
+    for (const backend of backends) {
+      const limit = LIMITS[backend];
+      if (limit !== undefined && size > limit[dimension]) {
+        skipped.push({ backend, dimension, size, reason: limit.reason });
+        continue;
+      }
+      const { parameters, sweep } = parametersFor(backend, size, dimension, settings.faissThreads);
+      log(`width ${dimension}, ${size} keys: ${backend}`);
+      let server: Awaited<ReturnType<typeof startChromaServer>> | null = null;
+      let serverDirectory: string | null = null;
+      try {
+        if (backend === 'chroma') {
+          serverDirectory = await mkdtemp(path.join(os.tmpdir(), 'retriever-bench-chroma-'));
+          server = await startChromaServer({ directory: serverDirectory });
+        }
+        const measurement = await measureIndexBackend({
+          backend,
+          dataset,
+          truth,
+          parameters,
+          k: settings.k,
+          recallGoal: settings.recallGoal,
+          log,
+          ...(sweep ? { sweep } : {}),
+          ...(server ? { chroma: { host: server.host, port: server.port, pid: server.pid, directory: server.directory } } : {}),
+        });
+        results.push(measurement);
+        log(`  ${backend}: query p50 ${measurement.query.p50Ms} ms, p99 ${measurement.query.p99Ms} ms, recall@1 ${measurement.recallAt1}, ${measurement.insert.perSecond.toFixed(0)} inserts/s`);
+      } catch (error) {
+        if (!(error instanceof BackendUnavailableError)) throw error;
+        skipped.push({ backend, dimension, size, reason: error.message });
+        log(`  ${backend}: skipped (${error.message})`);
+      } finally {
+        await server?.stop();
+        if (serverDirectory) await rm(serverDirectory, { recursive: true, force: true });
+      }
+      await write();
+    }
+  }
+  durable = await measureDurableEdits(log);
+  await write();
+  const storedKeys = Number(values['end-to-end'] ?? 1_000_000);
+  if (storedKeys > 0) {
+    const indexBackend = values['end-to-end-backend'] ?? 'faiss-ivf';
+    const chosen = results.filter((result) => result.backend === indexBackend && result.dimension === 256).sort((a, b) => Math.abs(a.size - storedKeys) - Math.abs(b.size - storedKeys))[0];
+    // The knob tuned on random keys of the same size (nprobe / efSearch), else the backend's defaults.
+    const { parameters } = parametersFor(indexBackend, storedKeys, 256, settings.faissThreads);
+    if (chosen?.parameters['nprobe'] !== undefined) parameters['nprobe'] = chosen.parameters['nprobe'];
+    if (chosen?.parameters['efSearch'] !== undefined) parameters['efSearch'] = chosen.parameters['efSearch'];
+    log(`end-to-end: RECIPE on models/synthetic-llama with ${storedKeys} keys in ${indexBackend}`);
+    endToEnd = await measureRecipeEndToEnd({
+      modelDirectory: path.join(repositoryRoot, 'models', 'synthetic-llama'),
+      checkpoint: path.join(repositoryRoot, 'models', 'synthetic-llama', 'recipe'),
+      storedKeys,
+      indexBackend,
+      parameters,
+      probes: 100,
+      log,
+    });
+    await write();
+  }
+  process.stdout.write(renderRetrieverMarkdown(report()));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,59 @@
+import { createRandom } from '@recipe-kit/core';
+
+export interface VectorDataset {
+  dimension: number;
+  size: number;
+  /** [size × dimension] unit vectors (the stored keys). */
+  base: Float32Array;
+  queryCount: number;
+  /** Row each query was made from. */
+  sourceRows: Int32Array;
+  /** Noise norm relative to the unit key (cos(query, source) ≈ 1 / sqrt(1 + noise²)). */
+  noise: number;
+  query(index: number): Float32Array;
+}
+
+/**
+ * Random unit keys (i.i.d. Gaussian, normalised) and queries that are noisy copies of random keys —
+ * a paraphrase's query key near its edit's key, the case retrieval must get right. Seeded.
+ */
+export function createVectorDataset(options: { dimension: number; size: number; queries: number; noise: number; seed: number }): VectorDataset {
+  const { dimension, size, noise } = options;
+  const random = createRandom(options.seed);
+  let spare: number | null = null;
+  // Box–Muller, two normals per pair of uniforms.
+  const gaussian = (): number => {
+    if (spare !== null) {
+      const value = spare;
+      spare = null;
+      return value;
+    }
+    const u = Math.max(random(), 1e-12);
+    const v = random();
+    const radius = Math.sqrt(-2 * Math.log(u));
+    spare = radius * Math.sin(2 * Math.PI * v);
+    return radius * Math.cos(2 * Math.PI * v);
+  };
+  const normaliseInto = (target: Float32Array, offset: number, values: Float64Array): void => {
+    let norm = 0;
+    for (const value of values) norm += value * value;
+    const scale = 1 / Math.sqrt(norm);
+    for (let i = 0; i < dimension; i++) target[offset + i] = values[i]! * scale;
+  };
+  const scratch = new Float64Array(dimension);
+  const base = new Float32Array(size * dimension);
+  for (let row = 0; row < size; row++) {
+    for (let i = 0; i < dimension; i++) scratch[i] = gaussian();
+    normaliseInto(base, row * dimension, scratch);
+  }
+  const queries = new Float32Array(options.queries * dimension);
+  const sourceRows = new Int32Array(options.queries);
+  const sigma = noise / Math.sqrt(dimension);
+  for (let q = 0; q < options.queries; q++) {
+    const row = Math.floor(random() * size);
+    sourceRows[q] = row;
+    for (let i = 0; i < dimension; i++) scratch[i] = base[row * dimension + i]! + sigma * gaussian();
+    normaliseInto(queries, q * dimension, scratch);
+  }
+  return { dimension, size, base, queryCount: options.queries, sourceRows, noise, query: (index) => queries.subarray(index * dimension, (index + 1) * dimension) };
+}
