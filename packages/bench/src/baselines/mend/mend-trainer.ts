@@ -27,17 +27,20 @@ export class MendTrainer extends HypernetworkTrainer {
       }
       const { editWeight, localityWeight } = this.hyperparameters;
       const numbers = { edit: 0, locality: 0, editAccuracy: 0, localityAgreement: 0 };
-      const editOfRow = tf.tensor1d(batch.editIndex, 'int32');
       const { value, grads } = tf.variableGrads(() => {
+        // Rows are [edit prompts; rephrases; locality prompts] of the same E edits, so the per-row
+        // ΔW is the per-edit ΔW three times over (concat: its gradient is a cheap slice, gather's is not).
         const deltas = new Map(
-          layers.map((layer) => [layer, tf.gather(mendDeltas(this.network, factors.keys.get(layer) as tf.Tensor3D, factors.gradients.get(layer) as tf.Tensor3D, factors.rows, layer), editOfRow)]),
+          layers.map((layer) => {
+            const perEdit = mendDeltas(this.network, factors.keys.get(layer) as tf.Tensor3D, factors.gradients.get(layer) as tf.Tensor3D, factors.rows, layer); // [E, in, out]
+            return [layer, tf.concat([perEdit, perEdit, perEdit], 0)];
+          }),
         );
         const logits = this.model.forward({ ids: batch.ids, hooks: weightDeltaHooks(deltas), compactLogits: true }).logits;
         const terms = outerTerms(logits, batch, reference);
         Object.assign(numbers, { edit: terms.edit.dataSync()[0], locality: terms.locality.dataSync()[0] }, outerAccuracies(logits, batch, reference));
         return tf.add(tf.mul(terms.edit, editWeight), tf.mul(terms.locality, localityWeight)) as tf.Scalar;
       }, [...this.network.variables.values()]);
-      editOfRow.dispose();
       const loss = value.dataSync()[0] as number;
       value.dispose();
       const gradients = new Map<string, tf.Tensor>();
