@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DataNotFoundError, InvalidInputError, MissingArtifactError, RECIPE_ABLATIONS, RecipeEditor, type CausalLanguageModel, type RecipeAblation, type RecipeEditorOptions } from '@recipe-kit/core';
 import { RecipeEncoder } from '@recipe-kit/prompt-encoder';
-import { KnowledgeRepository } from '@recipe-kit/retriever';
+import { KnowledgeRepository, createKnowledgeIndex, knowledgeIndexBackend } from '@recipe-kit/retriever';
 import type { EditorSettings } from './editor-registry.js';
 
 /** The RECIPE checkpoint trained for a model lives in `<model>/recipe` (see models/README). */
@@ -51,26 +51,31 @@ export async function createRecipeEditorFromCheckpoint(model: CausalLanguageMode
     if (!Number.isFinite(sentinelMargin)) throw new InvalidInputError(`RECIPE sentinel-margin "${margin}" is not a number.`, 'Pass e.g. --editor-option sentinel-margin=-0.5, or sentinel-margin=calibrated.');
   }
   const topK = options['top-k'] === undefined ? undefined : Number(options['top-k']);
+  // --editor-option index=NAME picks the repository's index backend (exact, faiss-hnsw, lancedb, …); unknown names fail here.
+  const indexBackend = options['index'] === undefined ? 'exact' : knowledgeIndexBackend(options['index']).name;
   return createRecipeEditorAround(model, await RecipeEncoder.load(checkpoint), {
     ablation,
     ...(threshold !== undefined ? { threshold } : {}),
     ...(topK !== undefined ? { topK } : {}),
     ...(sentinelMargin !== undefined ? { sentinelMargin } : {}),
-  });
+  }, indexBackend);
 }
 
-/** A RecipeEditor around a retriever, with an in-memory exact repository of the retriever's shapes. */
+/** A RecipeEditor around a retriever, with an in-memory repository of the retriever's shapes over the named index backend (default exact). */
 export async function createRecipeEditorAround(
   model: CausalLanguageModel,
   retriever: RecipeEncoder,
   options: Omit<RecipeEditorOptions, 'model' | 'retriever' | 'createStore' | 'loadStore'> = {},
+  indexBackend = 'exact',
 ): Promise<RecipeEditor> {
   const [l, width] = [retriever.config.promptLength, retriever.config.llmWidth];
+  const createIndex = (dimension: number) => createKnowledgeIndex(indexBackend, { dimension });
+  const index = await createIndex(retriever.config.representationDim);
   return RecipeEditor.create({
     model,
     retriever,
-    createStore: (fingerprint) => new KnowledgeRepository({ dimension: retriever.config.representationDim, promptShape: [l, width], encoderFingerprint: fingerprint }),
-    loadStore: (directory, fingerprint) => KnowledgeRepository.load(directory, { encoderFingerprint: fingerprint }),
+    createStore: (fingerprint) => new KnowledgeRepository({ dimension: retriever.config.representationDim, promptShape: [l, width], encoderFingerprint: fingerprint, index }),
+    loadStore: (directory, fingerprint) => KnowledgeRepository.load(directory, { encoderFingerprint: fingerprint, createIndex }),
     ...options,
   });
 }
