@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidConfigError, InvalidInputError, MissingArtifactError, selectBackend, tokenizeChoices, tokenizeProbe, type CausalLanguageModel, type EditRequest, type GeneralAbilityTask } from '@recipe-kit/core';
@@ -129,6 +130,20 @@ async function loadGeneralTasks(config: CompareConfig, model: CausalLanguageMode
   return { tasks, unavailable };
 }
 
+/**
+ * sha256 of the model itself: a file, or the files at the top of its directory (config, weights,
+ * tokenizer). Editors keep their artefacts and caches in subfolders (recipe/, statistics/, ...),
+ * which come and go without changing the model.
+ */
+async function hashModelFiles(model: string): Promise<string> {
+  if (!statSync(model).isDirectory()) return hashPath(model);
+  const hash = createHash('sha256');
+  for (const entry of readdirSync(model, { withFileTypes: true }).filter((item) => item.isFile()).sort((a, b) => a.name.localeCompare(b.name))) {
+    hash.update(`${entry.name}\0${await hashPath(path.join(model, entry.name))}\0`);
+  }
+  return hash.digest('hex');
+}
+
 async function sharedParameters(config: CompareConfig, model: CausalLanguageModel, requests: readonly EditRequest[], skippedOverlong: number, backend: string, repositoryRoot: string): Promise<CellContext['sharedParams']> {
   return {
     model: {
@@ -136,7 +151,7 @@ async function sharedParameters(config: CompareConfig, model: CausalLanguageMode
       architecture: model.architecture,
       parameters: model.weightNames().reduce((total, name) => total + model.getWeight(name).size, 0),
       tokenizer: model.tokenizer.name,
-      sha256: await hashPath(config.model),
+      sha256: await hashModelFiles(config.model),
     },
     dataset: { name: config.dataset.name, path: config.dataset.path, split: config.dataset.split ?? null, sha256: await hashPath(config.dataset.path), cases: requests.length, skippedOverlong },
     protocol: config.protocol,

@@ -295,6 +295,14 @@ function renderEfficiencyTable(group: RunGroup, next: () => number): string | nu
   return renderGroupedTable(group, columns, 'efficiency', 'column', caption, next());
 }
 
+/** Where the runs ran (machine and backend), when they all ran on the same; the provenance table has the rest. */
+function ranOn(runs: readonly EvalRun[]): string {
+  const places = [...new Set(runs.map((run) => JSON.stringify([run.params.machine.cpu, run.params.machine.cores, run.params.machine.memoryGiB, run.params.backend])))];
+  if (places.length !== 1) return '';
+  const { machine, backend } = (runs[0] as EvalRun).params;
+  return `<p class="meta">Ran on ${escapeHtml(`${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB`)} · ${escapeHtml(backend)}</p>`;
+}
+
 /** RECIPE and its ablations at the T values where an ablation ran: Rel. / Gen. / Loc. per T. */
 function renderAblationTables(runs: readonly EvalRun[], editorOrder: readonly string[] | undefined, next: () => number): string[] {
   const ablated = runs.filter((run) => isAblation(run.summary.editor));
@@ -525,6 +533,7 @@ export function renderReportHtml(runs: readonly EvalRun[], options: ReportOption
     '<header>',
     `<h1>${escapeHtml(title)}</h1>`,
     `<p class="meta">${runs.length} run${runs.length === 1 ? '' : 's'} · models: ${escapeHtml(models.join(', '))} · datasets: ${escapeHtml(datasets.join(', '))} · editors: ${escapeHtml(editors.join(', '))}</p>`,
+    ranOn(runs),
     `<p class="meta">Generated ${escapeHtml(generatedAt)} by <code>recipe-kit report</code>.</p>`,
     '</header>',
     section(
