@@ -10,6 +10,10 @@
 # cheap enough; see the README in OUT). Each T:LIMIT pair runs T edits per chunk over LIMIT cases
 # (default 1:20 10:50 100:100: one chunk at T = 100). Existing runs (summary.json present) are kept,
 # so the script resumes; the report covers every run directory under OUT, engineer A's included.
+# Issue 8's retrieval baselines need their artefacts first (recipe-kit train-lte → <model>/lte,
+# recipe-kit calibrate-rase → <model>/rase); LTE's edits are cheap, so it also runs T = 1000:
+#   scripts/baseline-results.sh models/synthetic-llama synthetic models/synthetic-llama/held-out-eval-edits.json bench-results/baselines/synthetic-llama lte 1:20 10:50 100:100 1000:1000
+#   scripts/baseline-results.sh models/synthetic-llama synthetic models/synthetic-llama/held-out-eval-edits.json bench-results/baselines/synthetic-llama rase 1:20 10:50 100:100
 set -euo pipefail
 model=$1; dataset=$2; data=$3; out=$4
 editors=${5:-none,ft-l,ft-m,grace,t-patcher}; shift $(( $# < 5 ? $# : 5 ))
