@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { measureIndexBackend } from '../src/benchmarks/measure-index-backend.js';
+import { renderRetrieverMarkdown } from '../src/benchmarks/retriever-benchmark-markdown.js';
+import { createVectorDataset } from '../src/benchmarks/vector-dataset.js';
+import { naiveDot } from './seeded-random.js';
+
+describe('retriever benchmark pieces', () => {
+  it('makes unit keys and queries at the requested cosine to their source key', () => {
+    const dataset = createVectorDataset({ dimension: 512, size: 50, queries: 20, noise: 0.75, seed: 1 });
+    for (let row = 0; row < 50; row++) expect(naiveDot(dataset.base.subarray(row * 512, (row + 1) * 512), dataset.base.subarray(row * 512, (row + 1) * 512))).toBeCloseTo(1, 5);
+    const cosines = Array.from({ length: 20 }, (_, q) => naiveDot(dataset.query(q), dataset.base.subarray(dataset.sourceRows[q]! * 512, (dataset.sourceRows[q]! + 1) * 512)));
+    const mean = cosines.reduce((a, b) => a + b, 0) / cosines.length;
+    // cos = 1 / sqrt(1 + 0.75²) = 0.8 for a noise norm of 0.75 (up to sampling of the noise norm).
+    expect(mean).toBeGreaterThan(0.77);
+    expect(mean).toBeLessThan(0.83);
+  });
+
+  it('measures the exact backend with recall 1 and renders the row', async () => {
+    const dataset = createVectorDataset({ dimension: 8, size: 300, queries: 20, noise: 0.5, seed: 2 });
+    const truth = new Int32Array(20).map((_, q) => {
+      let best = 0;
+      for (let row = 1; row < 300; row++) {
+        if (naiveDot(dataset.base.subarray(row * 8, row * 8 + 8), dataset.query(q)) > naiveDot(dataset.base.subarray(best * 8, best * 8 + 8), dataset.query(q))) best = row;
+      }
+      return best;
+    });
+    const measurement = await measureIndexBackend({ backend: 'exact', dataset, truth, parameters: {}, k: 4, recallGoal: 0.99, log: () => {} });
+    expect(measurement.recallAt1).toBe(1);
+    expect(measurement.size).toBe(300);
+    expect(measurement.diskBytesPerEdit).toBe(32);
+    const markdown = renderRetrieverMarkdown({
+      createdAt: '2026-01-01T00:00:00.000Z',
+      machine: { cpus: 'cpu', cores: 2, memoryGiB: 24, node: 'v20', platform: 'linux', loadAverage: [1, 1, 1] },
+      git: 'abc',
+      settings: { queries: 20, noise: 0.5, recallGoal: 0.99, k: 4, faissThreads: 1 },
+      results: [measurement],
+      skipped: [{ backend: 'chroma', dimension: 8, size: 300, reason: 'no server' }],
+      durable: null,
+      endToEnd: null,
+    });
+    expect(markdown).toMatch(/\| 300 \| exact \| — \| \d+ \|/);
+    expect(markdown).toMatch(/chroma, width 8, N 300: no server/);
+  });
+});
