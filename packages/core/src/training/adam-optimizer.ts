@@ -39,8 +39,9 @@ export class AdamOptimizer {
     this.weightDecay = options.weightDecay ?? 0;
     this.clipNorm = options.clipNorm ?? Number.POSITIVE_INFINITY;
     for (const [name, variable] of variables) {
-      this.firstMoments.set(name, tf.variable(tf.zerosLike(variable), false));
-      this.secondMoments.set(name, tf.variable(tf.zerosLike(variable), false));
+      // tidy frees the zeros tensors (the variables keep their own reference to the data).
+      this.firstMoments.set(name, tf.tidy(() => tf.variable(tf.zerosLike(variable), false)));
+      this.secondMoments.set(name, tf.tidy(() => tf.variable(tf.zerosLike(variable), false)));
     }
   }
 

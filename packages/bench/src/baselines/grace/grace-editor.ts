@@ -141,9 +141,9 @@ export class GraceEditor implements Editor {
   /** Adam on the value alone, the model's output at the query position replaced by it. */
   private trainValue(pair: ReturnType<typeof editPairs>[number], initial: Float32Array): Float32Array {
     const batch = editBatch(this.model, [pair]);
-    const value = tf.variable(tf.tensor1d(initial), true);
+    const value = tf.tidy(() => tf.variable(tf.tensor1d(initial), true));
     const optimizer = new AdamOptimizer(new Map([['value', value]]));
-    const at = tf.oneHot([pair.firstScored], pair.input.length).reshape([1, pair.input.length, 1]); // [1, L, 1]
+    const at = tf.tidy(() => tf.oneHot([pair.firstScored], pair.input.length).reshape([1, pair.input.length, 1])); // [1, L, 1]
     const hooks: ForwardHooks = {
       mlpOutput: (layer, output) => (layer === this.options.layer ? (tf.add(tf.mul(output, tf.sub(1, at)), tf.mul(at, value)) as tf.Tensor3D) : undefined),
     };

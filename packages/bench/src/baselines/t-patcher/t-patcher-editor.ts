@@ -124,7 +124,8 @@ export class TPatcherEditor implements Editor {
       mlpInput: (layer, x) => void (layer === this.options.layer && (input = x)),
       mlpOutput: (layer, output) => {
         if (layer !== this.options.layer || !input) return;
-        const added = tf.add(output, patchOutput(input, neurons)) as tf.Tensor3D;
+        // No neurons yet: skip the empty matMul (XNNPACK refuses zero-width layers).
+        const added = neurons.upBias.shape[0] === 0 ? output : (tf.add(output, patchOutput(input, neurons)) as tf.Tensor3D);
         return extra ? (tf.add(added, extra(input)) as tf.Tensor3D) : added;
       },
     };
