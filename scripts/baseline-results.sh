@@ -36,4 +36,16 @@ mapfile -t runs < <(find "$out" -mindepth 2 -maxdepth 2 -name summary.json -prin
 title="Baselines on $(basename "$model") ($dataset, lifelong)"
 "${cli[@]}" report "${runs[@]}" --out "$out/report.html" --title "$title" >/dev/null
 "${cli[@]}" report "${runs[@]}" --out "$out/summary.md" --title "$title" >/dev/null
+# The Markdown report has accuracy only: append edit time per edit and query time (overhead against none at the same T).
+node --input-type=module - "${runs[@]}" >> "$out/summary.md" <<'JS'
+import { readFileSync } from 'node:fs';
+const rows = process.argv.slice(2).map((dir) => JSON.parse(readFileSync(`${dir}/summary.json`, 'utf8')));
+const none = new Map(rows.filter((r) => r.editor === 'none').map((r) => [r.edits, r.querySecondsMean]));
+const lines = ['', '| Editor | T | cases | edit ms / edit | query ms | query overhead vs none |', '|:---|---:|---:|---:|---:|---:|'];
+for (const r of rows.sort((a, b) => a.edits - b.edits || a.editor.localeCompare(b.editor))) {
+  const base = none.get(r.edits);
+  lines.push(`| ${r.editor} | ${r.edits} | ${r.cases} | ${(1000 * r.editSecondsMean).toFixed(1)} | ${(1000 * r.querySecondsMean).toFixed(1)} | ${base ? `×${(r.querySecondsMean / base).toFixed(2)}` : '–'} |`);
+}
+console.log(lines.join('\n'));
+JS
 cat "$out/summary.md"
