@@ -3,6 +3,7 @@ import { NoopEditor } from './noop-editor.js';
 import { createRecipeEditorFromCheckpoint } from './recipe-editor-factory.js';
 import { createMendEditor } from '../baselines/mend/create-mend-editor.js';
 import { createMalmenEditor } from '../baselines/malmen/create-malmen-editor.js';
+import { HYPERNETWORK_OPTION_KEYS } from '../baselines/hypernetwork/load-trained-hypernetwork.js';
 import { memitEditorFactory } from '../baselines/memit/memit-editor-factory.js';
 import { romeEditorFactory } from '../baselines/rome/rome-editor-factory.js';
 import { wilkeEditorFactory } from '../baselines/wilke/wilke-editor-factory.js';
@@ -40,8 +41,8 @@ const EDITORS = new Map<string, EditorFactory>([
       create: (model, settings) => createRecipeEditorFromCheckpoint(model, settings),
     },
   ],
-  ['mend', { description: 'MEND: a trained hypernetwork maps the edit gradient\'s rank-one factors to a weight update (checkpoint: --checkpoint DIR, default <model>/mend)', create: (model, settings) => createMendEditor(model, settings) }],
-  ['malmen', { description: 'MALMEN: hypernetwork value shifts aggregated by one least-squares solve per layer (checkpoint: --checkpoint DIR, default <model>/malmen)', create: (model, settings) => createMalmenEditor(model, settings) }],
+  ['mend', { description: 'MEND: a trained hypernetwork maps the edit gradient\'s rank-one factors to a weight update (checkpoint: --checkpoint DIR, default <model>/mend)', optionKeys: HYPERNETWORK_OPTION_KEYS, create: (model, settings) => createMendEditor(model, settings) }],
+  ['malmen', { description: 'MALMEN: hypernetwork value shifts aggregated by one least-squares solve per layer (checkpoint: --checkpoint DIR, default <model>/malmen)', optionKeys: HYPERNETWORK_OPTION_KEYS, create: (model, settings) => createMalmenEditor(model, settings) }],
   ['rome', romeEditorFactory],
   ['memit', memitEditorFactory],
   ['wilke', wilkeEditorFactory],

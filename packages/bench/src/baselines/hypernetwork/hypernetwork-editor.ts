@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   InvalidInputError,
   PairTokenizer,
+  tokenizeProbe,
   type CausalLanguageModel,
   type ContinuationScore,
   type EditRequest,
@@ -24,12 +25,20 @@ export abstract class HypernetworkEditor implements Editor {
   private edits = 0;
   protected readonly pairs: PairTokenizer;
 
+  private readonly outputs: Set<number> | null;
+
+  /**
+   * `skipUnreachableTargets`: an edit whose target has no token the model can output (outside a
+   * micro model's compact vocabulary) is counted but changes nothing, instead of being an error.
+   */
   protected constructor(
     readonly model: CausalLanguageModel,
     readonly network: GradientDecompositionNetwork,
+    private readonly options: { skipUnreachableTargets?: boolean } = {},
   ) {
     this.pairs = new PairTokenizer(model.tokenizer);
     this.state = new WeightEditState(model);
+    this.outputs = model.outputIds ? new Set(model.outputIds) : null;
   }
 
   get editCount(): number {
@@ -44,13 +53,17 @@ export abstract class HypernetworkEditor implements Editor {
     requests.forEach((request) => {
       if (request.targetNew.trim().length === 0) throw new InvalidInputError(`Edit ${request.id} has an empty target.`, 'Give every edit request a non-empty targetNew.');
     });
-    const deltas = this.computeDeltas(requests);
+    const outputs = this.outputs;
+    const editable = this.options.skipUnreachableTargets && outputs ? requests.filter((request) => tokenizeProbe(this.model.tokenizer, request.prompt, request.targetNew).continuation.some((id) => outputs.has(id))) : requests;
+    this.edits += requests.length - editable.length;
+    if (editable.length === 0) return;
+    const deltas = this.computeDeltas(editable);
     try {
       for (const [layer, delta] of deltas) this.state.modify(mlpOutputWeightName(this.model, layer), (current) => tf.add(current, delta));
     } finally {
       tf.dispose([...deltas.values()]);
     }
-    this.edits += requests.length;
+    this.edits += editable.length;
   }
 
   async restore(): Promise<void> {

@@ -1,8 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { HypernetworkStepReport } from './hypernetwork-trainer.js';
-
-type LogRow = HypernetworkStepReport & { elapsed: number };
+import { readTrainingLog, trainingCurveFigure, type TrainingLogRow as LogRow } from './training-curve-figure.js';
 
 /**
  * README.md of a trained MEND / MALMEN hypernetwork: the exact command, data, settings, the
@@ -11,10 +9,7 @@ type LogRow = HypernetworkStepReport & { elapsed: number };
  */
 export async function writeHypernetworkModelCard(directory: string): Promise<void> {
   const training = JSON.parse(await readFile(path.join(directory, 'training.json'), 'utf8')) as Record<string, unknown>;
-  const rows = (await readFile(path.join(directory, 'training-log.jsonl'), 'utf8').catch(() => ''))
-    .split('\n')
-    .filter((line) => line.trim().length > 0)
-    .map((line) => JSON.parse(line) as LogRow);
+  const rows = await readTrainingLog(directory);
   const size = Math.max(1, Math.ceil(rows.length / 12));
   const curve: string[] = [];
   for (let start = 0; start < rows.length; start += size) {
@@ -55,9 +50,13 @@ ${(training['differences'] as string[]).map((line) => `- ${line}`).join('\n')}
 
 ## Learning curve (means over windows of logged steps; after the edit, on the step's training edits)
 
+![training curve](training-curve.svg)
+
 | step | loss | edit NLL | locality KL | edit token acc | locality agreement | min |
 |---:|---:|---:|---:|---:|---:|---:|
 ${curve.join('\n')}
 `;
+  const name = `${path.basename(path.dirname(path.resolve(directory)))} ${method.toUpperCase()}`;
+  await writeFile(path.join(directory, 'training-curve.svg'), `${trainingCurveFigure([{ name, rows }], `${method}-training`, `${name} meta-training`)}\n`);
   await writeFile(path.join(directory, 'README.md'), card);
 }

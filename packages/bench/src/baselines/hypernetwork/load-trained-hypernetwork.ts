@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { MissingArtifactError, type CausalLanguageModel } from '@recipe-kit/core';
+import { InvalidInputError, MissingArtifactError, type CausalLanguageModel } from '@recipe-kit/core';
 import type { EditorSettings } from '../../editors/editor-registry.js';
 import { GradientDecompositionNetwork, type HypernetworkMethod } from './gradient-decomposition-network.js';
 
@@ -21,4 +21,16 @@ export async function loadTrainedHypernetwork(model: CausalLanguageModel, settin
     throw error;
   }
   return network;
+}
+
+/** `--editor-option` keys the hypernetwork editors understand. */
+export const HYPERNETWORK_OPTION_KEYS = ['unreachable-targets'] as const;
+
+/** `unreachable-targets=skip` counts an edit towards a target the model cannot output as made (no change); `error` (default) refuses it. */
+export function hypernetworkEditorOptions(settings: EditorSettings, method: HypernetworkMethod): { skipUnreachableTargets: boolean } {
+  const value = settings.options?.['unreachable-targets'] ?? 'error';
+  if (value !== 'skip' && value !== 'error') {
+    throw new InvalidInputError(`The ${method} option unreachable-targets is "${value}".`, 'Use --editor-option unreachable-targets=skip or =error.');
+  }
+  return { skipUnreachableTargets: value === 'skip' };
 }

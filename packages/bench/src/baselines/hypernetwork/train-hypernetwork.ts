@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InvalidInputError, selectBackend } from '@recipe-kit/core';
+import { InvalidInputError, selectBackend, tokenizeProbe } from '@recipe-kit/core';
 import { loadModel } from '@recipe-kit/llm-adapters';
 import { loadEditDataset } from '../../datasets/index.js';
 import { ProgressBar } from '../../evaluation/progress.js';
@@ -71,6 +71,10 @@ export async function trainHypernetwork(definition: HypernetworkMethodDefinition
   );
   if (requests.length === 0) throw new InvalidInputError(`${options.data} has no training record with both a rephrase and a locality prompt.`, 'Train on a split with rephrase and locality prompts (e.g. counterfact-train.json).');
   const model = await loadModel(options.model, options.tokenizer ? { tokenizer: options.tokenizer } : {});
+  // A micro model outputs only its corpus's tokens: an edit towards a target it cannot write teaches nothing.
+  const outputs = model.outputIds ? new Set(model.outputIds) : null;
+  const trainable = requests.filter((request) => !outputs || tokenizeProbe(model.tokenizer, request.prompt, request.targetNew).continuation.every((id) => outputs.has(id)));
+  if (trainable.length < requests.length) log(`train-${method}: ${requests.length - trainable.length} of ${requests.length} training edits left out: their target has tokens the model cannot output`);
   await mkdir(options.out, { recursive: true });
   const [newest] = options.resume === false ? [] : await checkpointSteps(options.out);
   const resumeFrom = newest === undefined ? null : path.join(options.out, CHECKPOINTS, `step-${newest}`);
@@ -89,7 +93,7 @@ export async function trainHypernetwork(definition: HypernetworkMethodDefinition
         scalars: definition.network.scalars,
         seed: hyperparameters.seed,
       });
-  const trainer: HypernetworkTrainer = definition.createTrainer(model, network, requests, hyperparameters);
+  const trainer: HypernetworkTrainer = definition.createTrainer(model, network, trainable, hyperparameters);
   const logFile = path.join(options.out, 'training-log.jsonl');
   let elapsedBefore = 0;
   if (resumeFrom) {
@@ -99,7 +103,7 @@ export async function trainHypernetwork(definition: HypernetworkMethodDefinition
   } else if (existsSync(logFile)) {
     await rm(logFile);
   }
-  log(`train-${method}: ${requests.length} training edits, ${network.parameterCount().toLocaleString('en-US')} trainable parameters (layers ${network.config.layers.join(', ')}, rank ${Math.min(network.config.rank, network.config.inputSize + network.config.outputSize)}); LLM ${model.architecture} frozen; ${backend.description}`);
+  log(`train-${method}: ${trainable.length} training edits, ${network.parameterCount().toLocaleString('en-US')} trainable parameters (layers ${network.config.layers.join(', ')}, rank ${Math.min(network.config.rank, network.config.inputSize + network.config.outputSize)}); LLM ${model.architecture} frozen; ${backend.description}`);
 
   const bar = new ProgressBar(`train-${method}`);
   const recent: HypernetworkStepReport[] = [];
@@ -143,7 +147,7 @@ export async function trainHypernetwork(definition: HypernetworkMethodDefinition
         command: options.command ?? null,
         method,
         model: path.resolve(options.model),
-        dataset: { name: options.dataset, path: path.resolve(options.data), split: options.split ?? 'train', examples: requests.length },
+        dataset: { name: options.dataset, path: path.resolve(options.data), split: options.split ?? 'train', examples: trainable.length, leftOut: requests.length - trainable.length },
         steps: trainer.step,
         hyperparameters: trainer.hyperparameters,
         network: { ...network.config, parameters: network.parameterCount() },

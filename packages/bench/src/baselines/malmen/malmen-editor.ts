@@ -15,8 +15,8 @@ import { ridgeLeastSquares } from './ridge-least-squares.js';
 export class MalmenEditor extends HypernetworkEditor {
   readonly name = 'malmen';
 
-  constructor(model: CausalLanguageModel, network: GradientDecompositionNetwork) {
-    super(model, network);
+  constructor(model: CausalLanguageModel, network: GradientDecompositionNetwork, options: { skipUnreachableTargets?: boolean } = {}) {
+    super(model, network, options);
   }
 
   protected computeDeltas(requests: readonly EditRequest[]): Map<number, tf.Tensor2D> {

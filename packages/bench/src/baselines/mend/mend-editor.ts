@@ -13,8 +13,8 @@ import { mendDeltas } from './mend-deltas.js';
 export class MendEditor extends HypernetworkEditor {
   readonly name = 'mend';
 
-  constructor(model: CausalLanguageModel, network: GradientDecompositionNetwork) {
-    super(model, network);
+  constructor(model: CausalLanguageModel, network: GradientDecompositionNetwork, options: { skipUnreachableTargets?: boolean } = {}) {
+    super(model, network, options);
   }
 
   protected computeDeltas(requests: readonly EditRequest[]): Map<number, tf.Tensor2D> {

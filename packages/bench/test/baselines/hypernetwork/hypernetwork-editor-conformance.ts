@@ -15,7 +15,7 @@ import { tinyHypernetworkModel, tinyRequests } from './hypernetwork-fixtures.js'
 
 export interface ConformanceSubject {
   definition: HypernetworkMethodDefinition;
-  create(model: CausalLanguageModel, network: GradientDecompositionNetwork): HypernetworkEditor;
+  create(model: CausalLanguageModel, network: GradientDecompositionNetwork, options?: { skipUnreachableTargets?: boolean }): HypernetworkEditor;
   /** Untrained-network scalars under which one edit moves the tiny model's argmax (the network is then the identity). */
   strongScalars: Record<string, number>;
 }
@@ -92,6 +92,13 @@ export function describeHypernetworkEditor(subject: ConformanceSubject): void {
       await expect(editor.load(path.join(dir, 'nowhere'))).rejects.toThrow(/does not exist/);
       expect(editor.editCount).toBe(0);
       editor.dispose();
+      const skipping = subject.create(model, tinyNetwork(subject.definition, model), { skipUnreachableTargets: true });
+      const before = weightValues(model);
+      await skipping.edit([{ ...request, targetNew: 'Xylophonequartz' }]);
+      expect(skipping.editCount).toBe(1);
+      for (const [name, values] of weightValues(model)) expect(values, name).toEqual(before.get(name));
+      await expect(createEditor(method, model, { checkpoint: path.join(dir, 'nowhere'), options: { 'unreachable-targets': 'maybe' } })).rejects.toThrow(/unreachable-targets is "maybe"/);
+      skipping.dispose();
     });
 
     it(`is registered as "${method}": without a trained hypernetwork it is a MissingArtifactError, with one it loads`, async () => {

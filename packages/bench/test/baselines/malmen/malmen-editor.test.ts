@@ -5,5 +5,5 @@ import { describeHypernetworkEditor } from '../hypernetwork/hypernetwork-editor-
 
 describe('MALMEN', () => {
   // Untrained, the shifts are −η ‖k‖² δ and a small λ makes K ΔW = D: the shift along −δ that moves this argmax.
-  describeHypernetworkEditor({ definition: MALMEN_METHOD, create: (model, network) => new MalmenEditor(model, network), strongScalars: { edit_lr: 1, log_lambda: -4 } });
+  describeHypernetworkEditor({ definition: MALMEN_METHOD, create: (model, network, options) => new MalmenEditor(model, network, options), strongScalars: { edit_lr: 1, log_lambda: -4 } });
 });

@@ -5,5 +5,5 @@ import { describeHypernetworkEditor } from '../hypernetwork/hypernetwork-editor-
 
 describe('MEND', () => {
   // Untrained, the network is the identity, so an edit is W − α ∇W: a large α makes one step decisive.
-  describeHypernetworkEditor({ definition: MEND_METHOD, create: (model, network) => new MendEditor(model, network), strongScalars: { edit_lr: 5 } });
+  describeHypernetworkEditor({ definition: MEND_METHOD, create: (model, network, options) => new MendEditor(model, network, options), strongScalars: { edit_lr: 5 } });
 });
