@@ -14,6 +14,9 @@
 # recipe-kit calibrate-rase → <model>/rase); LTE's edits are cheap, so it also runs T = 1000:
 #   scripts/baseline-results.sh models/synthetic-llama synthetic models/synthetic-llama/held-out-eval-edits.json bench-results/baselines/synthetic-llama lte 1:20 10:50 100:100 1000:1000
 #   scripts/baseline-results.sh models/synthetic-llama synthetic models/synthetic-llama/held-out-eval-edits.json bench-results/baselines/synthetic-llama rase 1:20 10:50 100:100
+# MEND and MALMEN need their hypernetworks (recipe-kit train-mend → <model>/mend, train-malmen → <model>/malmen);
+# an edit towards a target the micro model cannot output is counted and changes nothing (unreachable-targets=skip):
+#   scripts/baseline-results.sh models/counterfact-llama counterfact ../shared/data/editing/counterfact bench-results/baselines/counterfact-llama mend,malmen 1:100 10:100 100:100 1000:1000
 set -euo pipefail
 model=$1; dataset=$2; data=$3; out=$4
 editors=${5:-none,ft-l,ft-m,grace,t-patcher}; shift $(( $# < 5 ? $# : 5 ))
@@ -21,7 +24,7 @@ pairs=("$@"); [ ${#pairs[@]} -eq 0 ] && pairs=(1:20 10:50 100:100)
 cli=(node "$(dirname "$0")/../packages/bench/dist/cli/main.js")
 split=(); [ "$dataset" = counterfact ] && split=(--split eval)
 # ROME and WILKE with MEMIT's 6 context templates instead of ROME's 21: 3.5x fewer rows per v* step on 2 shared cores.
-declare -A options=([rome]="--editor-option context-templates=memit" [wilke]="--editor-option context-templates=memit")
+declare -A options=([rome]="--editor-option context-templates=memit" [wilke]="--editor-option context-templates=memit" [mend]="--editor-option unreachable-targets=skip" [malmen]="--editor-option unreachable-targets=skip")
 for pair in "${pairs[@]}"; do
   t=${pair%%:*}; limit=${pair##*:}
   for editor in ${editors//,/ }; do
