@@ -64,7 +64,8 @@ describe('recipe-kit train-recipe → eval --editor recipe', () => {
 
   it('the main job runs every editor, RECIPE with its committed checkpoint, and writes the report', () => {
     const out = path.join(dir, 'main');
-    const main = runCli(['main', '--out', out, '--cases', '10']);
+    // Only the two editors this test is about (the locate-then-edit baselines take seconds per edit), without the shared data's general-ability tasks.
+    const main = runCli(['main', '--out', out, '--cases', '10', '--editors', 'none,recipe', '--skip-efficiency'], { RECIPE_KIT_DATA: path.join(dir, 'no-shared-data') });
     expect(main.status, main.stderr).toBe(0);
     expect(main.stdout).toMatch(/\| none \|/);
     expect(main.stdout).toMatch(/\| recipe \|/);
