@@ -280,6 +280,38 @@ export class KnowledgeRepository {
     }
   }
 
+  /**
+   * Stores many edits, as `add` would one by one (same checks, same durability: it resolves after all
+   * their journal records are synced), but hands the index one batch: bulk imports and rebuilds.
+   * On a bad entry nothing of the batch is stored.
+   */
+  async addMany(entries: ReadonlyArray<{ id: string; key: Float32Array; payload: KnowledgePayloadInput }>): Promise<void> {
+    this.assertOpen();
+    const ids = new Set<string>();
+    const [l, dLlm] = this.promptShape;
+    const prepared = entries.map(({ id, key, payload }) => {
+      if (typeof id !== 'string' || id.length === 0 || this.payloads.has(id) || this.inFlight.has(id) || ids.has(id)) {
+        throw new InvalidInputError(`Id ${JSON.stringify(id)} is empty or already used (in the repository or this batch).`, 'Give every edit a unique, non-empty id.');
+      }
+      ids.add(id);
+      validateVector(key, this.dimension, `vector of id "${id}"`);
+      validateVector(payload.prompt, l * dLlm, `prompt of id "${id}" (shape [${l}, ${dLlm}] flattened)`);
+      const stored: KnowledgePayload = { id, prompt: payload.prompt.slice(), promptShape: this.promptShape, request: payload.request, createdAt: payload.createdAt ?? new Date().toISOString() };
+      return { stored, key: key.slice() };
+    });
+    const apply = async (): Promise<void> => {
+      await this.keys.add(prepared.map(({ stored, key }) => ({ id: stored.id, vector: key })));
+      for (const { stored } of prepared) this.payloads.set(stored.id, stored);
+      if (this.index !== this.keys) await this.index.add(prepared.map(({ stored, key }) => ({ id: stored.id, vector: key })));
+    };
+    if (this.durable === null) return apply();
+    await this.mutate(async (durable) => {
+      await Promise.all(prepared.map(({ stored, key }) => durable.journal.append(encodeJournalRecord({ type: 'add', id: stored.id, createdAt: stored.createdAt, request: stored.request, key, prompt: stored.prompt }))));
+      await apply();
+    });
+    this.compactIfDue();
+  }
+
   /** Retracts one fact; returns whether it was present. */
   async remove(id: string): Promise<boolean> {
     this.assertOpen();

@@ -212,3 +212,21 @@ describe('KnowledgeRepository.open: durability', () => {
     await truncate(await journalPath(directory), 0);
   });
 });
+
+describe('KnowledgeRepository.addMany', () => {
+  it('stores a batch durably with the same checks as add, and nothing of a bad batch', async () => {
+    const directory = await temporaryDirectory();
+    const repository = await KnowledgeRepository.open(directory, openOptions);
+    const entry = (n: number) => ({ id: `edit-${n}`, key: entryKey(n), payload: { prompt: entryPrompt(n), request: entryRequest(n), createdAt: '2026-01-01T00:00:00.000Z' } });
+    await repository.addMany([0, 1, 2].map(entry));
+    const bad = [entry(3), { ...entry(4), key: new Float32Array(DIMENSION).fill(Number.NaN) }];
+    await expect(repository.addMany(bad)).rejects.toThrow(/non-finite value \(NaN\)/);
+    await expect(repository.addMany([entry(5), entry(5)])).rejects.toThrow(/already used/);
+    await expect(repository.addMany([entry(1)])).rejects.toThrow(/already used/);
+    expect(repository.size).toBe(3);
+    await repository.close();
+    const reopened = await KnowledgeRepository.open(directory, openOptions);
+    expect([...(await expectIntactEntries(reopened))].sort()).toEqual([0, 1, 2]);
+    await reopened.close();
+  });
+});

@@ -68,7 +68,7 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
       '## RECIPE end to end',
       '',
       `RECIPE on \`${relative(e2e.model)}\` (checkpoint \`${path.basename(e2e.checkpoint)}\`, tensor backend ${e2e.tensorBackend}), one probe per \`scoreContinuations\` call, ${e2e.probes} probes; ` +
-        `${count(e2e.storedKeys)} random keys (width ${e2e.keyWidth}) inserted into its repository through KnowledgeRepository.add (${fixed(e2e.fillSeconds, 1)} s), index ${e2e.indexBackend} (${Object.entries(e2e.parameters).map(([name, value]) => `${name} ${value}`).join(', ')}).`,
+        `${count(e2e.storedKeys)} random keys (width ${e2e.keyWidth}) inserted into its repository through KnowledgeRepository.addMany in batches of 10k (${fixed(e2e.fillSeconds, 1)} s), index ${e2e.indexBackend} (${Object.entries(e2e.parameters).map(([name, value]) => `${name} ${value}`).join(', ')}).`,
       '',
       '| stored keys | query p50 / p99 (ms) | retrieve p50 / p99 (ms) |',
       '|---|---|---|',
