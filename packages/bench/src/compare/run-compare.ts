@@ -15,6 +15,7 @@ import { CONFIG_HINT } from './config-reader.js';
 import type { CompareConfig, EditorRow } from './compare-config.js';
 import { CompareProgress } from './compare-progress.js';
 import { writeAtomically } from './durable-files.js';
+import { lockRunDirectory } from './run-lock.js';
 import { measureEfficiency } from './measure-efficiency.js';
 import type { EfficiencyReport } from '../report/efficiency-report.js';
 import { cellEditCount, runCompareCell, type CellContext, type CellPlan } from './run-compare-cell.js';
@@ -179,6 +180,16 @@ export async function runCompare(options: CompareOptions): Promise<CompareResult
     await rm(out, { recursive: true, force: true });
   }
   await mkdir(path.join(out, 'cells'), { recursive: true });
+  const release = lockRunDirectory(out);
+  try {
+    return await compareInto(out, options);
+  } finally {
+    release();
+  }
+}
+
+async function compareInto(out: string, options: CompareOptions): Promise<CompareResult> {
+  const { config, log } = options;
   const backend = (await selectBackend()).description;
   const only = options.onlyEditors;
   const unknownOnly = only?.find((name) => !editorNames().includes(name));
