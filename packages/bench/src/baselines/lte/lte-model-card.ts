@@ -59,7 +59,7 @@ ${String(training['command'] ?? '(command not recorded)')}
 
 Differences from the paper: a micro model instead of LLaMA-2-7B-Chat, lr ${String(training.trainer['learningRate'])} instead of 2e-5 (a small
 model for hundreds of CPU steps, not 3 GPU epochs), no chat wrapper (plain template, as the paper advises for
-base models), answers without facts are the pretrained model's own greedy answers, no WizardLM
+base models), answers without facts are the dataset's original (gold) answers, no WizardLM
 instruction data, and a lexical retriever instead of multi-qa-mpnet. Template words outside the
 micro model's compact vocabulary read its unknown-token row.
 
