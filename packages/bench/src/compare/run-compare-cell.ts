@@ -88,7 +88,8 @@ export async function runCompareCell(plan: CellPlan, context: CellContext, onEdi
       const firstChunk = chunks.length;
       const total = chunkRequests(context.requests, plan.edits, config.seed).length;
       onEdits(firstChunk * plan.edits);
-      let pending: { cases: number; probes: number; seconds: number } | null = null as { cases: number; probes: number; seconds: number } | null;
+      // The scored chunk's counts, handed from onChunkScored to afterChunk (which adds general ability and records it).
+      const scored = { cases: 0, probes: 0, seconds: 0 };
       await runEditProtocol(editor, context.requests, {
         protocol: config.protocol,
         edits: plan.edits,
@@ -100,7 +101,7 @@ export async function runCompareCell(plan: CellPlan, context: CellContext, onEdi
         },
         onChunkScored: async (_chunk, chunkCases, timing) => {
           cases.push(...chunkCases);
-          pending = { cases: chunkCases.length, ...timing };
+          Object.assign(scored, { cases: chunkCases.length, ...timing });
           await store.appendCases(chunkCases);
         },
         afterChunk: async (chunk) => {
@@ -108,8 +109,7 @@ export async function runCompareCell(plan: CellPlan, context: CellContext, onEdi
           if (chunk < (config.general?.chunks ?? 0)) {
             for (const task of context.generalTasks) general[task.name] = (await scoreGeneralAbility(editor, task, config.batchSize)).score;
           }
-          const timing = pending ?? { cases: 0, probes: 0, seconds: 0 };
-          const record: ChunkRecord = { chunk, cases: timing.cases, probes: timing.probes, querySeconds: timing.seconds, ...(Object.keys(general).length > 0 ? { general } : {}) };
+          const record: ChunkRecord = { chunk, cases: scored.cases, probes: scored.probes, querySeconds: scored.seconds, ...(Object.keys(general).length > 0 ? { general } : {}) };
           chunks.push(record);
           await store.appendRecord(record);
         },
