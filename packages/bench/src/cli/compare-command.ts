@@ -13,6 +13,7 @@ export const compareRunOptions = {
   limit: { type: 'string' },
   'skip-efficiency': { type: 'boolean' },
   editors: { type: 'string' },
+  'finished-only': { type: 'boolean' },
 } as const;
 
 /** Runs a compare config with the command-line overrides, then prints the tables and the report path. */
@@ -25,17 +26,17 @@ export async function compareFromCommandLine(configFile: string, values: ParsedV
   const out = typeof values['out'] === 'string' ? values['out'] : path.join(repositoryRoot, 'runs', name);
   const started = performance.now();
   const only = typeof values['editors'] === 'string' ? values['editors'].split(',').map((name) => name.trim()).filter((name) => name !== '') : undefined;
-  const result = await runCompare({ config, out, fresh: values['fresh'] === true, repositoryRoot, log: io.log, ...(only ? { onlyEditors: only } : {}) });
+  const result = await runCompare({ config, out, fresh: values['fresh'] === true, repositoryRoot, log: io.log, finishedOnly: values['finished-only'] === true, ...(only ? { onlyEditors: only } : {}) });
   io.out(result.markdown);
   if (result.skipped.length > 0) io.out(`Not run: ${result.skipped.map((entry) => `${entry.editor} (${entry.reason.split('\n')[0] ?? ''})`).join('; ')}\n`);
-  io.out(`report: ${result.report}`);
+  if (result.report !== '') io.out(`report: ${result.report}`);
   io.log(`compare: finished in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 
 export const compareCommand: Command = {
   name: 'compare',
   summary: 'Run every registered editor under one protocol on one model and dataset (a JSON config); resumable; writes tables, plots and report.html.',
-  usage: 'recipe-kit compare --config FILE [--out DIR] [--fresh] [--limit N] [--editors NAME,...] [--skip-efficiency]',
+  usage: 'recipe-kit compare --config FILE [--out DIR] [--fresh] [--limit N] [--editors NAME,...] [--skip-efficiency] [--finished-only]',
   options: { config: { type: 'string' }, ...compareRunOptions },
   async run(values, io) {
     await compareFromCommandLine(requireString(values, 'config', this), values, io);

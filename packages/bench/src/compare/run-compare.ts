@@ -18,6 +18,7 @@ import { writeAtomically } from './durable-files.js';
 import { lockRunDirectory } from './run-lock.js';
 import { measureEfficiency } from './measure-efficiency.js';
 import type { EfficiencyReport } from '../report/efficiency-report.js';
+import { CellStore } from './cell-store.js';
 import { cellEditCount, runCompareCell, type CellContext, type CellPlan } from './run-compare-cell.js';
 
 /** Positions kept free for an editor's prefix when dropping overlong cases (as `eval --skip-overlong`). */
@@ -28,6 +29,8 @@ export interface CompareOptions {
   out: string;
   /** Discard earlier results in `out` instead of resuming. */
   fresh?: boolean;
+  /** Run no cell: report the cells that finished earlier and name the others (`--finished-only`). */
+  finishedOnly?: boolean;
   /** Run only the rows (and efficiency editors) of these editor names (`--editors`); default: all of the config's. */
   onlyEditors?: readonly string[];
   /** The checkout the code runs from (for the git commit in params.json). */
@@ -227,10 +230,17 @@ async function compareInto(out: string, options: CompareOptions): Promise<Compar
   const progress = new CompareProgress(plans.flat().reduce((sum, plan) => sum + cellEditCount(plan, context), 0), log);
   const cells: string[] = [];
   const skipped: SkippedEditor[] = [];
+  const unfinished: string[] = [];
   try {
     for (const rowPlans of plans) {
       for (const [index, plan] of rowPlans.entries()) {
         const share = cellEditCount(plan, context);
+        if (options.finishedOnly === true && !new CellStore(plan.directory).finished) {
+          progress.note(`compare: ${plan.label} T=${plan.edits} has not finished: left out of the report (--finished-only)`);
+          unfinished.push(`${plan.label} T=${plan.edits}`);
+          progress.endCell(share);
+          continue;
+        }
         progress.startCell(`${plan.label} T=${plan.edits}`, share, 0);
         try {
           const outcome = await runCompareCell(plan, context, (done) => progress.update(done));
@@ -265,6 +275,8 @@ async function compareInto(out: string, options: CompareOptions): Promise<Compar
       await writeAtomically(file, `${JSON.stringify(efficiency, null, 2)}\n`);
     }
   }
+  if (unfinished.length > 0) skipped.push({ editor: 'unfinished cells', reason: `${unfinished.join(', ')} did not finish (the run was stopped; rerun the same command to complete them)` });
+  if (cells.length === 0 && options.finishedOnly === true) return { directory: out, cells, skipped, efficiency, report: '', markdown: efficiency ? renderEfficiencyMarkdown(efficiency) : '' };
   if (cells.length === 0) throw new InvalidInputError('No editor could run, so there is nothing to report.', 'See the skipped editors above: train their artefacts, or list other editors in the config.');
   // Config order, with RECIPE's rows last as in the paper's tables.
   const editorOrder = [...rows.filter((row) => row.name !== 'recipe'), ...rows.filter((row) => row.name === 'recipe')].map((row) => editorLabel(row.name, row.options));

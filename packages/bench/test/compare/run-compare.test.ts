@@ -144,6 +144,18 @@ describe('recipe-kit compare (runCompare)', () => {
     expect(readFileSync(path.join(out, 'summary.md'), 'utf8')).toMatch(/\| recipe \(w\/o CPT\) \|[\s\S]*Inference time: tiny/);
   });
 
+  it('--finished-only reports the finished cells, names the unfinished ones and runs nothing', async () => {
+    const config = await readCompareConfig(configFile, root);
+    delete config.efficiency;
+    logs.length = 0;
+    const again = await runCompare({ config, out: path.join(dir, 'run'), finishedOnly: true, repositoryRoot: root, log });
+    expect(again.cells).toHaveLength(7);
+    const empty = await runCompare({ config, out: path.join(dir, 'nothing-run'), finishedOnly: true, repositoryRoot: root, log });
+    expect(empty.cells).toEqual([]);
+    expect(empty.skipped.at(-1)?.reason).toMatch(/none T=1, none T=5, .* did not finish/);
+    expect(logs.join('\n')).toMatch(/recipe T=5 has not finished: left out of the report \(--finished-only\)/);
+  });
+
   it('refuses to resume into a directory computed with other settings, and --fresh starts over', async () => {
     const base = await readCompareConfig(configFile, root);
     const out = path.join(dir, 'run');
