@@ -35,7 +35,7 @@ ${String(training['command'] ?? '(command not recorded)')}
 
 | | |
 |---|---|
-| training data | ${String(dataset['name'])} \`${path.basename(String(dataset['path']))}\` (${String(dataset['split'])}), ${String(dataset['examples'])} edits with rephrase and locality prompts |
+| training data | ${String(dataset['name'])} \`${path.basename(String(dataset['path']))}\` (${String(dataset['split'])}), ${String(dataset['examples'])} edits with rephrase and locality prompts${Number(dataset['leftOut'] ?? 0) > 0 ? ` (${String(dataset['leftOut'])} more left out: their target has tokens the model cannot output)` : ''} |
 | edited weights | MLP output projection of layers ${(network['layers'] as number[]).join(', ')} ([${String(network['inputSize'])}, ${String(network['outputSize'])}] each) |
 | network | ${String(network['blocks'])} residual blocks, rank ${Math.min(Number(network['rank']), Number(network['inputSize']) + Number(network['outputSize']))}, scale/shift ${String(network['modulation'])}; ${Number(network['parameters']).toLocaleString('en-US')} parameters |
 | steps × edits | ${String(training['steps'])} × ${String(hyper['editsPerStep'])} |
