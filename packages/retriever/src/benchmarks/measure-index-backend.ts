@@ -131,7 +131,7 @@ export async function measureIndexBackend(options: MeasureOptions): Promise<Back
       const batch = [];
       for (let row = start; row < Math.min(size, start + INSERT_BATCH); row++) batch.push({ id: `v${row}`, vector: dataset.base.subarray(row * dimension, (row + 1) * dimension) });
       await index.add(batch);
-      if (start % (INSERT_BATCH * 100) === 0 && start > 0) log(`  ${backend}: ${start} / ${size} inserted`);
+      if (start % (INSERT_BATCH * 20) === 0 && start > 0) log(`  ${backend}: ${start} / ${size} inserted`);
     }
     if (index instanceof BatchedIndex) await index.flush();
     const insertSeconds = (performance.now() - insertStarted) / 1000;

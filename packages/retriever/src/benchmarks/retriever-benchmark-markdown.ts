@@ -11,11 +11,11 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
   const lines = [
     '# Retriever backends at scale',
     '',
-    `${report.createdAt}, git ${report.git}; ${machine.cpus}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}; load average at the end ${machine.loadAverage.join(' / ')} (the 2 cores are shared with other jobs, so latencies are noisy upper bounds).`,
+    `${(report.runs ?? [report.createdAt]).join(' + ')}${(report.runs?.length ?? 1) > 1 ? ' (runs; each row\'s is in the JSON)' : ''}, git ${report.git}; ${machine.cpus}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}; load average at the end ${machine.loadAverage.join(' / ')} (the 2 cores are shared with other jobs, so latencies are noisy upper bounds).`,
     '',
     `Data: random unit keys (i.i.d. Gaussian, normalised); ${settings.queries} queries, each a noisy copy of a random stored key (noise norm ${settings.noise}, cos ≈ ${fixed(1 / Math.sqrt(1 + settings.noise ** 2), 2)}). ` +
       `Queries are single \`search(q, ${settings.k})\` calls (the repository fetches ${settings.k} candidates and rescores them exactly); recall@1 = share of queries whose exact-scan best key is the best after that rescoring. ` +
-      `Approximate backends sweep their knob (efSearch / nprobe) upward until recall@1 ≥ ${settings.recallGoal}; the row reports that setting. faiss runs on ${settings.faissThreads} OpenMP thread. ` +
+      `Approximate backends sweep their knob (efSearch / nprobe) upward until recall@1 ≥ ${settings.recallGoal}; the row reports that setting. faiss runs on ${settings.faissThreads} OpenMP thread(s) unless a row's settings say otherwise. ` +
       'Insert = bulk `add` of 1000 vectors per call; single add = one-vector `add` at size N (the index part of one edit; lancedb/chroma buffer adds and write them in batches, the repository journal makes edits durable). ' +
       'Memory = RSS growth per stored key (the Chroma server\'s RSS for chroma); disk = the backend\'s files (lancedb, chroma), its written index (faiss) or the snapshot keys file (exact); reopen = reading those back.',
     '',
@@ -26,7 +26,7 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
     lines.push('|---|---|---|---|---|---|---|---|---|---|');
     for (const result of report.results.filter((candidate) => candidate.dimension === dimension)) {
       const knobs = Object.entries(result.parameters)
-        .filter(([name]) => name !== 'threads')
+        .filter(([name, value]) => name !== 'threads' || value !== 1)
         .map(([name, value]) => `${name} ${value}`)
         .join(', ');
       lines.push(

@@ -6,7 +6,7 @@
  * million keys stored. Writes retriever-<date>.json/.md and latest.json/.md to bench-results/retriever/.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,9 +37,11 @@ export interface DurableEditResult {
 export interface RetrieverBenchmarkReport {
   createdAt: string;
   machine: { cpus: string; cores: number; memoryGiB: number; node: string; platform: string; loadAverage: number[] };
+  /** Start times of the invocations whose results are here (--append adds one). */
+  runs?: string[];
   git: string;
   settings: { queries: number; noise: number; recallGoal: number; k: number; faissThreads: number };
-  results: BackendMeasurement[];
+  results: Array<BackendMeasurement & { run?: string }>;
   skipped: Array<{ backend: string; dimension: number; size: number; reason: string }>;
   durable: DurableEditResult | null;
   endToEnd: EndToEndResult | null;
@@ -53,6 +55,9 @@ const USAGE = `Usage: node packages/retriever/dist/benchmarks/retriever-benchmar
   --end-to-end N        keys stored for the RECIPE end-to-end ratio (default 1000000; 0 skips)
   --end-to-end-backend  index backend for it (default faiss-ivf)
   --out DIR             result directory (default bench-results/retriever)
+  --append              keep the results in <out>/latest.json and add this invocation's (each row keeps its run's time)
+  --no-limits           measure every backend at every size (no per-backend size limits)
+  --threads N           OpenMP threads for faiss (default 1)
 `;
 
 /** Per-backend size limits: beyond them the build alone would blow the ~20-minute budget on 2 cores. */
@@ -72,7 +77,7 @@ function parametersFor(backend: string, size: number, dimension: number, threads
   if (backend === 'faiss-hnsw' || backend === 'faiss-hnsw-sq8') return { parameters: { threads, hnswM: 32, trainAt: Math.min(size, 20_000) }, sweep: { parameter: 'efSearch', values: [16, 32, 64, 128, 256, 512] } };
   if (backend === 'faiss-ivf' || backend === 'faiss-ivf-sq8') {
     const nlist = nlistFor(size);
-    return { parameters: { threads, nlist, trainAt: Math.min(size, Math.max(39 * nlist, 20_000)) }, sweep: { parameter: 'nprobe', values: [1, 2, 4, 8, 16, 32, 64, 128].filter((value) => value <= nlist) } };
+    return { parameters: { threads, nlist, trainAt: Math.min(size, Math.max(39 * nlist, 20_000)) }, sweep: { parameter: 'nprobe', values: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].filter((value) => value <= nlist / 4) } };
   }
   // Rows cross into LanceDB as JS number arrays: bound a write to ~5M floats.
   if (backend === 'lancedb') return { parameters: { batchRows: Math.min(20_000, Math.round(5_000_000 / dimension)), indexAt: 50_000, nprobes: 32 } };
@@ -164,6 +169,9 @@ async function main(): Promise<void> {
       queries: { type: 'string' },
       'end-to-end': { type: 'string' },
       'end-to-end-backend': { type: 'string' },
+      append: { type: 'boolean' },
+      'no-limits': { type: 'boolean' },
+      threads: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -175,17 +183,25 @@ async function main(): Promise<void> {
   const log = (line: string): void => {
     process.stderr.write(`[retriever-bench] ${line}\n`);
   };
-  const settings = { queries: Number(values.queries ?? 200), noise: 0.75, recallGoal: 0.99, k: 4, faissThreads: 1 };
+  const settings = { queries: Number(values.queries ?? 200), noise: 0.75, recallGoal: 0.99, k: 4, faissThreads: Number(values.threads ?? 1) };
   const backends = (values.backends ?? 'exact,faiss-flat,faiss-hnsw,faiss-ivf,faiss-ivf-sq8,lancedb,chroma').split(',');
   const configs: Array<{ dimension: 256 | 4096; size: number }> = [
     ...list(values.sizes, [10_000, 100_000, 1_000_000]).map((size) => ({ dimension: 256 as const, size })),
     ...list(values['wide-sizes'], [10_000, 100_000]).map((size) => ({ dimension: 4096 as const, size })),
   ];
-  const results: BackendMeasurement[] = [];
+  const results: Array<BackendMeasurement & { run?: string }> = [];
   const skipped: RetrieverBenchmarkReport['skipped'] = [];
   const outDirectory = path.resolve(values.out ?? path.join(repositoryRoot, 'bench-results', 'retriever'));
   await mkdir(outDirectory, { recursive: true });
   const started = new Date();
+  const runs: string[] = [started.toISOString()];
+  let previous: RetrieverBenchmarkReport | null = null;
+  if (values.append) {
+    previous = JSON.parse(await readFile(path.join(outDirectory, 'latest.json'), 'utf8')) as RetrieverBenchmarkReport;
+    runs.unshift(...(previous.runs ?? [previous.createdAt]));
+    results.push(...previous.results.map((result) => ({ ...result, run: result.run ?? previous!.createdAt })));
+    skipped.push(...previous.skipped);
+  }
   const report = (): RetrieverBenchmarkReport => ({
     createdAt: started.toISOString(),
     machine: { cpus: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}`, loadAverage: os.loadavg().map((value) => Math.round(value * 10) / 10) },
@@ -196,14 +212,15 @@ async function main(): Promise<void> {
         return 'unknown';
       }
     })(),
+    runs,
     settings,
     results,
     skipped,
     durable,
     endToEnd,
   });
-  let durable: DurableEditResult | null = null;
-  let endToEnd: EndToEndResult | null = null;
+  let durable: DurableEditResult | null = previous?.durable ?? null;
+  let endToEnd: EndToEndResult | null = previous?.endToEnd ?? null;
   const write = async (): Promise<void> => {
     const current = report();
     const stamp = started.toISOString().slice(0, 16).replace(/[:T]/g, '-');
@@ -222,7 +239,7 @@ async function main(): Promise<void> {
     log(`width ${dimension}, ${size} keys: the exact best match is the query's source key for ${(sourceAgreement * 100).toFixed(1)}% of queries`);
     for (const backend of backends) {
       const limit = LIMITS[backend];
-      if (limit !== undefined && size > limit[dimension]) {
+      if (limit !== undefined && size > limit[dimension] && !values['no-limits']) {
         skipped.push({ backend, dimension, size, reason: limit.reason });
         continue;
       }
@@ -247,7 +264,10 @@ async function main(): Promise<void> {
           ...(sweep ? { sweep } : {}),
           ...(server ? { chroma: { host: server.host, port: server.port, pid: server.pid, directory: server.directory } } : {}),
         });
-        results.push(measurement);
+        // A re-measured configuration replaces the earlier row, and a skip note for it goes away.
+        const same = (row: { backend: string; dimension: number; size: number }) => row.backend === backend && row.dimension === dimension && row.size === size;
+        results.splice(0, results.length, ...results.filter((row) => !same(row)), { ...measurement, run: started.toISOString() });
+        skipped.splice(0, skipped.length, ...skipped.filter((row) => !same(row)));
         log(`  ${backend}: query p50 ${measurement.query.p50Ms} ms, p99 ${measurement.query.p99Ms} ms, recall@1 ${measurement.recallAt1}, ${measurement.insert.perSecond.toFixed(0)} inserts/s`);
       } catch (error) {
         if (!(error instanceof BackendUnavailableError)) throw error;
@@ -260,8 +280,10 @@ async function main(): Promise<void> {
       await write();
     }
   }
-  durable = await measureDurableEdits(log);
-  await write();
+  if (!values.append || durable === null) {
+    durable = await measureDurableEdits(log);
+    await write();
+  }
   const storedKeys = Number(values['end-to-end'] ?? 1_000_000);
   if (storedKeys > 0) {
     const indexBackend = values['end-to-end-backend'] ?? 'faiss-ivf';
