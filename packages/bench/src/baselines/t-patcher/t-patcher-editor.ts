@@ -42,6 +42,8 @@ export class TPatcherEditor implements Editor {
   readonly name = 't-patcher';
   private neurons: NeuronWeights;
   private memory: tf.Tensor2D | null = null;
+  /** MLP inputs of the memory texts: they depend only on the unedited model, so restore keeps them. */
+  private textMemory: tf.Tensor2D | null = null;
   private readonly gated: boolean;
   private edits = 0;
 
@@ -62,7 +64,8 @@ export class TPatcherEditor implements Editor {
 
   async edit(requests: readonly EditRequest[]): Promise<void> {
     const pairs = editPairs(this.model, requests);
-    this.memory ??= await this.initialMemory();
+    this.textMemory ??= await this.initialMemory();
+    this.memory ??= tf.clone(this.textMemory);
     for (const pair of pairs) {
       const inputs = this.mlpInputs(pair.input); // [S, hidden]
       const fresh = this.trainNeuron(pair, inputs);
@@ -113,8 +116,9 @@ export class TPatcherEditor implements Editor {
 
   dispose(): void {
     tf.dispose(neuronTensors(this.neurons));
-    this.memory?.dispose();
+    tf.dispose([this.memory, this.textMemory].filter((m): m is tf.Tensor2D => m !== null));
     this.memory = null;
+    this.textMemory = null;
   }
 
   /** Hooks that add the neurons' output to the patched layer's MLP output. */

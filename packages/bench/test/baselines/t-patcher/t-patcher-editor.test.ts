@@ -9,7 +9,13 @@ import { describeEditorConformance, loadMicroModel, MICRO_MODELS, microEdits } f
 
 beforeAll(useTestBackend);
 
-describeEditorConformance('t-patcher', (model) => T_PATCHER_FACTORY.create(model, {}));
+// Fixed memory texts keep the suite fast (the default samples 20 texts from the model: the CLI runs cover it).
+const MEMORY_TEXTS = ['The weather is fine today', 'You can read the book'];
+describeEditorConformance('t-patcher', async (model) => {
+  const factoryDefaults = (await T_PATCHER_FACTORY.create(model, {})) as TPatcherEditor;
+  factoryDefaults.dispose();
+  return new TPatcherEditor(model, { ...factoryDefaults.options, memoryTexts: MEMORY_TEXTS });
+});
 
 describe('patch neurons against a float64 reference', () => {
   // hidden 2, two neurons, one position.
@@ -61,8 +67,7 @@ describe('T-Patcher on a micro model', () => {
   afterAll(() => model.dispose());
 
   it('adds one neuron per edit, which fires on its edit and not on the memory texts', async () => {
-    const memoryTexts = ['The weather is fine today', 'You can read the book'];
-    const editor = new TPatcherEditor(model, { layer: 3, steps: 75, learningRate: 1e-2, activationWeight: 0.1, memoryWeight: 0.1, memoryTexts });
+    const editor = new TPatcherEditor(model, { layer: 3, steps: 75, learningRate: 1e-2, activationWeight: 0.1, memoryWeight: 0.1, memoryTexts: MEMORY_TEXTS });
     await editor.edit(requests);
     expect(editor.neuronCount).toBe(2);
     // Scoring a memory text through the editor changes it little; the edit prompt now gives the target.

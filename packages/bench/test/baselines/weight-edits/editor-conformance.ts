@@ -8,6 +8,9 @@ import { repositoryRoot, useTestBackend } from '@recipe-kit/core/testing';
 import { loadModel } from '@recipe-kit/llm-adapters';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+/** A few edits of 25–75 optimiser steps each: slow on a shared 2-core machine, so more room than vitest's default. */
+const EDIT_TEST_TIMEOUT_MS = 300_000;
+
 /** The committed micro models the editors are checked on (both architectures, synthetic world). */
 export const MICRO_MODELS = [
   { name: 'synthetic-llama', edits: 'held-out-eval-edits.json' },
@@ -84,7 +87,7 @@ export function describeEditorConformance(label: string, create: (model: CausalL
       expect(editor.editCount).toBe(0);
       for (const [name, values] of allWeights(model)) expect(values, name).toEqual(weights.get(name));
       expect(await logProbabilities(editor, queries)).toEqual(before);
-    });
+    }, EDIT_TEST_TIMEOUT_MS);
 
     it('save/load reproduces the edited model\'s scores (into a fresh editor, after a restore)', async () => {
       await editor.edit(requests);
@@ -97,7 +100,7 @@ export function describeEditorConformance(label: string, create: (model: CausalL
       expect(await logProbabilities(fresh, queries)).toEqual(edited);
       await fresh.restore();
       fresh.dispose();
-    });
+    }, EDIT_TEST_TIMEOUT_MS);
 
     it('refuses bad requests with an error that names the problem', async () => {
       const request = requests[0] as EditRequest;
@@ -120,6 +123,6 @@ export function describeEditorConformance(label: string, create: (model: CausalL
         await editor.restore();
       }
       expect(tf.memory().numTensors).toBe(before);
-    });
+    }, EDIT_TEST_TIMEOUT_MS);
   });
 }
