@@ -11,7 +11,7 @@ import { defaultMemitSettings } from '../../../src/baselines/memit/memit-setting
 import { baselineLayers } from '../../../src/baselines/shared/baseline-layers.js';
 import type { SecondMoment } from '../../../src/baselines/shared/collect-second-moments.js';
 import { spdInverse } from '../../../src/baselines/shared/spd-inverse.js';
-import { microFixture, requestLogProbs, targetIsArgmax, tf, weightValues } from '../shared/micro-fixtures.js';
+import { MICRO_TIMEOUT, microFixture, requestLogProbs, targetIsArgmax, tf, weightValues } from '../shared/micro-fixtures.js';
 
 function randomMatrix(rows: number, columns: number, random: () => number): Float64Array {
   return Float64Array.from({ length: rows * columns }, () => random() * 2 - 1);
@@ -75,7 +75,7 @@ beforeAll(async () => {
   await useTestBackend();
   ({ model, requests, secondMoments } = await microFixture('synthetic-llama', LAYERS));
   dir = await mkdtemp(path.join(os.tmpdir(), 'memit-'));
-});
+}, MICRO_TIMEOUT);
 afterAll(async () => {
   model.dispose();
   await rm(dir, { recursive: true, force: true });
@@ -84,7 +84,7 @@ afterAll(async () => {
 const create = (): Promise<MemitEditor> => MemitEditor.create(model, { settings: defaultMemitSettings(model, LAYERS), secondMoments });
 const edited = ['model.layers.0.mlp.down_proj.weight', 'model.layers.1.mlp.down_proj.weight'];
 
-describe('MEMIT on the synthetic micro LLaMA', () => {
+describe('MEMIT on the synthetic micro LLaMA', { timeout: MICRO_TIMEOUT }, () => {
   it('uses layers 0–1 of 4; one edit makes the target the argmax; restore is exact; no tensor leaks', async () => {
     expect(LAYERS).toEqual([0, 1]);
     const request = requests[1] as EditRequest;

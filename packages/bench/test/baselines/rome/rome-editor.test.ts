@@ -14,7 +14,7 @@ import type { SecondMoment } from '../../../src/baselines/shared/collect-second-
 import { generateContextTemplates, MEMIT_TEMPLATE_LENGTHS, type ContextTemplates } from '../../../src/baselines/shared/context-templates.js';
 import { prepareEditRows } from '../../../src/baselines/shared/prepare-edit-rows.js';
 import { WeightEditState } from '../../../src/baselines/weight-edits/weight-edit-state.js';
-import { microFixture, requestLogProbs, targetIsArgmax, tf, weightValues } from '../shared/micro-fixtures.js';
+import { MICRO_TIMEOUT, microFixture, requestLogProbs, targetIsArgmax, tf, weightValues } from '../shared/micro-fixtures.js';
 
 const LAYER = 1; // round(0.17 · 4)
 let model: DecoderModel;
@@ -29,7 +29,7 @@ beforeAll(async () => {
   secondMoment = fixture.secondMoments[0] as SecondMoment;
   templates = await generateContextTemplates(model, { lengths: MEMIT_TEMPLATE_LENGTHS, seed: 0 });
   dir = await mkdtemp(path.join(os.tmpdir(), 'rome-'));
-});
+}, MICRO_TIMEOUT);
 afterAll(async () => {
   model.dispose();
   await rm(dir, { recursive: true, force: true });
@@ -39,7 +39,7 @@ const create = (overrides: Partial<ReturnType<typeof defaultRomeSettings>> = {})
   RomeEditor.create(model, { settings: { ...defaultRomeSettings(model, LAYER), ...overrides }, templates, secondMoment });
 const weightName = 'model.layers.1.mlp.down_proj.weight';
 
-describe('ROME on the synthetic micro LLaMA', () => {
+describe('ROME on the synthetic micro LLaMA', { timeout: MICRO_TIMEOUT }, () => {
   it('one edit makes the target the argmax on the edited prompt; restore returns the exact original weights; no tensor leaks', async () => {
     const request = requests[1] as EditRequest;
     const original = weightValues(model, model.weightNames());

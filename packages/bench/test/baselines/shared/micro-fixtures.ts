@@ -37,3 +37,6 @@ export function requestLogProbs(model: CausalLanguageModel, requests: readonly E
 }
 
 export { tf };
+
+/** Micro-model tests take seconds of CPU; on a loaded shared machine the wall time stretches 10×. */
+export const MICRO_TIMEOUT = 600_000;

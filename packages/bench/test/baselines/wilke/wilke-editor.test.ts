@@ -12,7 +12,7 @@ import type { SecondMoment } from '../../../src/baselines/shared/collect-second-
 import { generateContextTemplates, MEMIT_TEMPLATE_LENGTHS, type ContextTemplates } from '../../../src/baselines/shared/context-templates.js';
 import { inverseSecondMoment } from '../../../src/baselines/shared/inverse-second-moment.js';
 import { WilkeEditor } from '../../../src/baselines/wilke/wilke-editor.js';
-import { microFixture, requestLogProbs, targetIsArgmax, tf, weightValues } from '../shared/micro-fixtures.js';
+import { MICRO_TIMEOUT, microFixture, requestLogProbs, targetIsArgmax, tf, weightValues } from '../shared/micro-fixtures.js';
 
 const LAYERS = baselineLayers.wilke(4); // [0, 1]
 let model: DecoderModel;
@@ -25,7 +25,7 @@ beforeAll(async () => {
   ({ model, requests, secondMoments } = await microFixture('synthetic-gptj', LAYERS));
   templates = await generateContextTemplates(model, { lengths: MEMIT_TEMPLATE_LENGTHS, seed: 0 });
   dir = await mkdtemp(path.join(os.tmpdir(), 'wilke-'));
-});
+}, MICRO_TIMEOUT);
 afterAll(async () => {
   model.dispose();
   await rm(dir, { recursive: true, force: true });
@@ -34,7 +34,7 @@ afterAll(async () => {
 const settings = (): ReturnType<typeof defaultRomeSettings> => defaultRomeSettings(model, 0);
 const create = (): Promise<WilkeEditor> => WilkeEditor.create(model, { settings: settings(), layers: LAYERS, secondMoments, templates });
 
-describe('WILKE on the synthetic micro GPT-J', () => {
+describe('WILKE on the synthetic micro GPT-J', { timeout: MICRO_TIMEOUT }, () => {
   it('applies ROME at the candidate layer with the smallest ‖ΔW‖/‖W‖, which makes the target the argmax; restore is exact', async () => {
     expect(LAYERS).toEqual([0, 1]);
     const request = requests[0] as EditRequest;
@@ -64,7 +64,7 @@ describe('WILKE on the synthetic micro GPT-J', () => {
 
   it('save/load reproduces the edited logits and the chosen layers; bad requests are refused first', async () => {
     const editor = await create();
-    await editor.edit([requests[1] as EditRequest, requests[2] as EditRequest]);
+    await editor.edit([requests[1] as EditRequest]);
     const logProbs = requestLogProbs(model, requests.slice(0, 6));
     const choices = editor.choices;
     await editor.save(dir);
@@ -72,7 +72,7 @@ describe('WILKE on the synthetic micro GPT-J', () => {
     const loaded = await create();
     await loaded.load(dir);
     expect(loaded.choices).toEqual(choices);
-    expect(loaded.editCount).toBe(2);
+    expect(loaded.editCount).toBe(1);
     expect(requestLogProbs(model, requests.slice(0, 6))).toEqual(logProbs);
     await loaded.restore();
     const good = requests[3] as EditRequest;
