@@ -26,6 +26,12 @@ export interface TPatcherOptions {
   memoryWeight: number;
   /** Texts whose MLP inputs the new neurons must not fire on; default: sampled from the unedited model. */
   memoryTexts?: readonly string[];
+  /**
+   * Where L_a makes the new neuron fire: every position of the edit input (the decoder port), or
+   * only the positions that predict target tokens (the original's act_loc), so that it does not
+   * learn to fire on the prompt's template words shared with neighbouring facts. Default `all`.
+   */
+  activationPositions?: 'all' | 'target';
   seed?: number;
 }
 
@@ -186,7 +192,8 @@ export class TPatcherEditor implements Editor {
         const { value, grads } = tf.variableGrads(() => {
           const edit = maskedTargetNll(this.model.forward({ ids: batch.ids, compactLogits: true, hooks }).logits, batch);
           targetLoss = edit.dataSync()[0] as number;
-          const onEdit = preActivations(inputs, trained);
+          const firing = this.options.activationPositions === 'target' ? inputs.slice([pair.firstScored, 0], [-1, -1]) : inputs;
+          const onEdit = preActivations(firing, trained);
           const onMemory = preActivations(memory, trained);
           const activation = [onEdit.up, onEdit.gate].filter((z): z is tf.Tensor => z !== undefined).map((z) => tf.mean(tf.exp(tf.neg(z))));
           const silence = [onMemory.up, onMemory.gate].filter((z): z is tf.Tensor => z !== undefined).map((z) => tf.mean(tf.exp(tf.relu(z))));

@@ -66,6 +66,10 @@ describe('T-Patcher on a micro model', () => {
   });
   afterAll(() => model.dispose());
 
+  it('refuses an unknown activation-positions option', async () => {
+    await expect(T_PATCHER_FACTORY.create(model, { options: { 'activation-positions': 'some' } })).rejects.toThrow(/activation-positions=some is unknown/);
+  });
+
   it('adds one neuron per edit, which fires on its edit and not on the memory texts', async () => {
     const editor = new TPatcherEditor(model, { layer: 3, steps: 75, learningRate: 1e-2, activationWeight: 0.1, memoryWeight: 0.1, memoryTexts: MEMORY_TEXTS });
     await editor.edit(requests);
