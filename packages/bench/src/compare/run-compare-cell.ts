@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { EditRequest, GeneralAbilityTask } from '@recipe-kit/core';
+import { ContextOverflowError, type EditRequest, type GeneralAbilityTask } from '@recipe-kit/core';
 import { loadModel } from '@recipe-kit/llm-adapters';
 import { createEditor } from '../editors/editor-registry.js';
 import { summarize, summaryMarkdown, type RunSummary } from '../evaluation/summarize.js';
@@ -58,7 +58,7 @@ function cellKey(plan: CellPlan, context: CellContext): string {
  * Runs one cell, resuming after its last recorded chunk if it was interrupted; a finished cell is
  * left as it is. A MissingArtifactError from the editor's factory propagates (the caller skips the row).
  */
-export async function runCompareCell(plan: CellPlan, context: CellContext, onEdits: (done: number) => void): Promise<CellOutcome> {
+export async function runCompareCell(plan: CellPlan, context: CellContext, onEdits: (done: number) => void, onNote: (line: string) => void = () => undefined): Promise<CellOutcome> {
   const store = new CellStore(plan.directory);
   const key = cellKey(plan, context);
   await store.checkKey(key);
@@ -107,7 +107,15 @@ export async function runCompareCell(plan: CellPlan, context: CellContext, onEdi
         afterChunk: async (chunk) => {
           const general: Record<string, number> = {};
           if (chunk < (config.general?.chunks ?? 0)) {
-            for (const task of context.generalTasks) general[task.name] = (await scoreGeneralAbility(editor, task, config.batchSize)).score;
+            for (const task of context.generalTasks) {
+              try {
+                general[task.name] = (await scoreGeneralAbility(editor, task, config.batchSize)).score;
+              } catch (error) {
+                // An editor's prefix can push a long item past the context (RECIPE w/o CPT prefixes the fact's words): that task has no score for this row, said aloud.
+                if (!(error instanceof ContextOverflowError)) throw error;
+                onNote(`compare: ${plan.label} T=${plan.edits}: general-ability task ${task.name} not scored: ${error.message.split('\n')[0] ?? ''}`);
+              }
+            }
           }
           const record: ChunkRecord = { chunk, cases: scored.cases, probes: scored.probes, querySeconds: scored.seconds, ...(Object.keys(general).length > 0 ? { general } : {}) };
           chunks.push(record);

@@ -243,7 +243,7 @@ async function compareInto(out: string, options: CompareOptions): Promise<Compar
         }
         progress.startCell(`${plan.label} T=${plan.edits}`, share, 0);
         try {
-          const outcome = await runCompareCell(plan, context, (done) => progress.update(done));
+          const outcome = await runCompareCell(plan, context, (done) => progress.update(done), (line) => progress.note(line));
           if (outcome.status === 'done-before') progress.note(`compare: ${plan.label} T=${plan.edits} finished earlier, kept (${path.relative(out, plan.directory)})`);
           else if (outcome.resumedAtChunk > 0) progress.note(`compare: ${plan.label} T=${plan.edits} resumed at chunk ${outcome.resumedAtChunk + 1}`);
           cells.push(plan.directory);
