@@ -17,7 +17,7 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
       `Queries are single \`search(q, ${settings.k})\` calls (the repository fetches ${settings.k} candidates and rescores them exactly); recall@1 = share of queries whose exact-scan best key is the best after that rescoring. ` +
       `Approximate backends sweep their knob (efSearch / nprobe) upward until recall@1 ≥ ${settings.recallGoal}; the row reports that setting. faiss runs on ${settings.faissThreads} OpenMP thread(s) unless a row's settings say otherwise. ` +
       'Insert = bulk `add` of 1000 vectors per call; single add = one-vector `add` at size N (the index part of one edit; lancedb/chroma buffer adds and write them in batches, the repository journal makes edits durable). ' +
-      'Memory = RSS growth per stored key (the Chroma server\'s RSS for chroma); disk = the backend\'s files (lancedb, chroma), its written index (faiss) or the snapshot keys file (exact); reopen = reading those back.',
+      'Memory = RSS growth per stored key (the Chroma server\'s RSS for chroma) — a rough figure: the process reuses memory freed by earlier steps, which can make it small or negative; faiss\'s written index size is a better guide to its memory; disk = the backend\'s files (lancedb, chroma), its written index (faiss) or the snapshot keys file (exact); reopen = reading those back.',
     '',
   ];
   for (const dimension of [...new Set(report.results.map((result) => result.dimension))]) {

@@ -74,7 +74,7 @@ function nlistFor(size: number): number {
 
 function parametersFor(backend: string, size: number, dimension: number, threads: number): { parameters: Record<string, number>; sweep?: { parameter: 'efSearch' | 'nprobe'; values: number[] } } {
   if (backend === 'faiss-flat') return { parameters: { threads } };
-  if (backend === 'faiss-hnsw' || backend === 'faiss-hnsw-sq8') return { parameters: { threads, hnswM: 32, trainAt: Math.min(size, 20_000) }, sweep: { parameter: 'efSearch', values: [16, 32, 64, 128, 256, 512] } };
+  if (backend === 'faiss-hnsw' || backend === 'faiss-hnsw-sq8') return { parameters: { threads, hnswM: 32, ...(backend === 'faiss-hnsw-sq8' ? { trainAt: Math.min(size, 20_000) } : {}) }, sweep: { parameter: 'efSearch', values: [16, 32, 64, 128, 256, 512] } };
   if (backend === 'faiss-ivf' || backend === 'faiss-ivf-sq8') {
     const nlist = nlistFor(size);
     return { parameters: { threads, nlist, trainAt: Math.min(size, Math.max(39 * nlist, 20_000)) }, sweep: { parameter: 'nprobe', values: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].filter((value) => value <= nlist / 4) } };
