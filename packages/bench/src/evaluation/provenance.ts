@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** sha256 of a file, or of a directory's files (sorted relative paths and contents), streamed. */
 export async function hashPath(target: string): Promise<string> {
@@ -51,4 +52,18 @@ export function machineInfo(): MachineInfo {
 export function gitCommit(directory: string): string | null {
   const result = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: directory, encoding: 'utf8' });
   return result.status === 0 ? result.stdout.trim() : null;
+}
+
+/** The repository this code runs from (provenance records its commit). */
+const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+/** The closing provenance fields every training command writes into its `training.json`. */
+export function trainingProvenance(seconds: number, backend: string) {
+  return {
+    seconds: Number(seconds.toFixed(1)),
+    backend,
+    machine: machineInfo(),
+    gitCommit: gitCommit(repositoryRoot),
+    date: new Date().toISOString(),
+  };
 }

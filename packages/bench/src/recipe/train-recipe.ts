@@ -1,18 +1,16 @@
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InvalidInputError, RecipeTrainer, selectBackend, type EditRequest, type RecipeRetrieverModel, type RecipeStepReport, type RecipeTrainingHyperparameters } from '@recipe-kit/core';
 import { loadModel } from '@recipe-kit/llm-adapters';
 import { RecipeEncoder } from '@recipe-kit/prompt-encoder';
 import { loadEditDataset } from '../datasets/index.js';
 import { ProgressBar } from '../evaluation/progress.js';
-import { gitCommit, machineInfo } from '../evaluation/provenance.js';
+import { trainingProvenance } from '../evaluation/provenance.js';
 import { calibrateThreshold, type ThresholdCalibration } from './calibrate-threshold.js';
 import { createRecipeEncoder, type RecipeEncoderChoice } from './create-recipe-encoder.js';
 import { writeRecipeModelCard } from './recipe-model-card.js';
 
-const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
 export interface TrainRecipeOptions {
   model: string;
@@ -145,11 +143,7 @@ export async function trainRecipe(options: TrainRecipeOptions): Promise<TrainRec
         promptLength: retriever.config.promptLength,
         parameters: retriever.parameterCount(),
         finalTerms,
-        seconds: Number(seconds().toFixed(1)),
-        backend: backend.description,
-        machine: machineInfo(),
-        gitCommit: gitCommit(repositoryRoot),
-        date: new Date().toISOString(),
+        ...trainingProvenance(seconds(), backend.description),
       },
       null,
       2,

@@ -1,19 +1,17 @@
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InvalidInputError, selectBackend, tokenizeProbe } from '@recipe-kit/core';
 import { loadModel } from '@recipe-kit/llm-adapters';
 import { loadEditDataset } from '../../datasets/index.js';
 import { ProgressBar } from '../../evaluation/progress.js';
-import { gitCommit, machineInfo } from '../../evaluation/provenance.js';
+import { trainingProvenance } from '../../evaluation/provenance.js';
 import { GradientDecompositionNetwork } from './gradient-decomposition-network.js';
 import type { HypernetworkMethodDefinition } from './hypernetwork-method.js';
 import type { HypernetworkStepReport, HypernetworkTrainer, HypernetworkTrainingHyperparameters } from './hypernetwork-trainer.js';
 import { writeHypernetworkModelCard } from './hypernetwork-model-card.js';
 import { lastLayers } from './last-layers.js';
 
-const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
 
 export interface TrainHypernetworkOptions {
   model: string;
@@ -153,11 +151,7 @@ export async function trainHypernetwork(definition: HypernetworkMethodDefinition
         network: { ...network.config, parameters: network.parameterCount() },
         differences: definition.differences,
         final,
-        seconds: Number(seconds().toFixed(1)),
-        backend: backend.description,
-        machine: machineInfo(),
-        gitCommit: gitCommit(repositoryRoot),
-        date: new Date().toISOString(),
+        ...trainingProvenance(seconds(), backend.description),
       },
       null,
       2,

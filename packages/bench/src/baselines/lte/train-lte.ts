@@ -1,19 +1,17 @@
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InvalidInputError, selectBackend, type EditRequest } from '@recipe-kit/core';
 import { LanguageModelTrainer, loadModel, saveModel, type TrainerOptions } from '@recipe-kit/llm-adapters';
 import { loadEditDataset } from '../../datasets/index.js';
 import { ProgressBar } from '../../evaluation/progress.js';
-import { gitCommit, hashPath, machineInfo } from '../../evaluation/provenance.js';
+import { hashPath, trainingProvenance } from '../../evaluation/provenance.js';
 import { BagOfWordsEncoder } from './bag-of-words-encoder.js';
 import { FactMemory } from './fact-memory.js';
 import { retrievalAccuracy, type RetrievalAccuracy } from './retrieval-accuracy.js';
 import { buildLteTrainingSet } from './lte-training-examples.js';
 import { writeLteModelCard } from './lte-model-card.js';
 
-const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
 
 /** File of the fitted fact encoder beside the aligned model. */
 export const LTE_ENCODER_FILE = 'fact-encoder.json';
@@ -148,11 +146,7 @@ export async function trainLte(options: TrainLteOptions): Promise<TrainLteResult
         finalLoss,
         retrieval,
         encoder: { kind: 'IDF-weighted hashed bag of words', dimension: encoder.dimension },
-        seconds: Number(seconds().toFixed(1)),
-        backend: backend.description,
-        machine: machineInfo(),
-        gitCommit: gitCommit(repositoryRoot),
-        date: new Date().toISOString(),
+        ...trainingProvenance(seconds(), backend.description),
       },
       null,
       2,
