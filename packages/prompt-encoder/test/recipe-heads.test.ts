@@ -213,6 +213,26 @@ describe('RecipeEncoder', () => {
     loaded.dispose();
   });
 
+  it('warm start copies the weights whose name and shape match and leaves the rest fresh', async () => {
+    const trained = await tinyRecipe();
+    const target = RecipeEncoder.create(await DefaultEncoder.create({ ...tinyEncoder, seed: 4, charNgramBuckets: 32 }), { ...tinyHeads, seed: 10, promptLength: 2 });
+    const before = await values(target.trainableVariables().get('encoder.word_vectors.char_ngrams'));
+    const { copied, fresh } = target.copyWeightsFrom(trained);
+    expect(fresh.sort()).toEqual(['encoder.word_vectors.char_ngrams', 'prompt_head.output.bias', 'prompt_head.output.weight']);
+    expect(copied).toContain('query_head.input.weight');
+    expect(copied).toContain('sentinel');
+    const ours = target.trainableVariables();
+    const theirs = trained.trainableVariables();
+    for (const name of copied) expect(await values(ours.get(name))).toEqual(await values(theirs.get(name)));
+    expect(await values(ours.get('encoder.word_vectors.char_ngrams'))).toEqual(before);
+    // A copy, not shared storage: training the target leaves the source as it was.
+    const sentinel = ours.get('sentinel') as tf.Variable;
+    sentinel.assign(tf.zerosLike(sentinel));
+    expect((await values(theirs.get('sentinel'))).some((v) => v !== 0)).toBe(true);
+    trained.dispose();
+    target.dispose();
+  });
+
   it('leaks no tensors over repeated encode calls', async () => {
     const recipe = await tinyRecipe();
     const run = (): void => {

@@ -6,7 +6,7 @@ export const trainRecipeCommand: Command = {
   name: 'train-recipe',
   summary: 'Train RECIPE (retriever, knowledge sentinel, prompt encoder) against a frozen LLM; resumable, seeded.',
   usage:
-    'recipe-kit train-recipe --model DIR [--tokenizer PATH] --dataset counterfact|zsre|ripe|synthetic --data PATH [--split train|eval] [--limit N] --steps N --out DIR [--encoder default|HF_DIR] [--representation-dim 256] [--prompt-length 3] [--sentinel-length 10] [--encoder-vocabulary N] [--encoder-hash-buckets N] [--freeze-word-vectors] [--batch-size 8] [--lr 1e-5] [--prompt-lr LR] [--seed 1] [--checkpoint-every 250] [--log-every 10] [--no-resume] [--reliability-weight 1] [--generality-weight 1] [--locality-weight 1] [--contrastive-weight 1] [--edit-hinge 1.2] [--contrastive-hinge 1.2]',
+    'recipe-kit train-recipe --model DIR [--tokenizer PATH] --dataset counterfact|zsre|ripe|synthetic --data PATH [--split train|eval] [--limit N] --steps N --out DIR [--encoder default|HF_DIR] [--representation-dim 256] [--prompt-length 3] [--sentinel-length 10] [--encoder-vocabulary N] [--encoder-hash-buckets N] [--encoder-char-ngrams N] [--freeze-word-vectors] [--init-from DIR] [--relation-group 1] [--batch-size 8] [--lr 1e-5] [--prompt-lr LR] [--seed 1] [--checkpoint-every 250] [--log-every 10] [--no-resume] [--reliability-weight 1] [--generality-weight 1] [--locality-weight 1] [--contrastive-weight 1] [--edit-hinge 1.2] [--contrastive-hinge 1.2]',
   options: {
     model: { type: 'string' },
     tokenizer: { type: 'string' },
@@ -23,6 +23,9 @@ export const trainRecipeCommand: Command = {
     'encoder-vocabulary': { type: 'string' },
     'encoder-hash-buckets': { type: 'string' },
     'freeze-word-vectors': { type: 'boolean' },
+    'encoder-char-ngrams': { type: 'string' },
+    'init-from': { type: 'string' },
+    'relation-group': { type: 'string' },
     'batch-size': { type: 'string' },
     lr: { type: 'string' },
     'prompt-lr': { type: 'string' },
@@ -50,6 +53,9 @@ export const trainRecipeCommand: Command = {
     const sentinelLength = number('sentinel-length', { integer: true, min: 1 });
     const encoderVocabulary = number('encoder-vocabulary', { integer: true, min: 1 });
     const hashBuckets = number('encoder-hash-buckets', { integer: true, min: 1 });
+    const charNgramBuckets = number('encoder-char-ngrams', { integer: true, min: 0 });
+    const relationGroupSize = number('relation-group', { integer: true, min: 1 });
+    const initFrom = values['init-from'];
     const batchSize = number('batch-size', { integer: true, min: 2 });
     const learningRate = number('lr', { min: 1e-9, max: 1 });
     const promptLearningRate = number('prompt-lr', { min: 1e-9, max: 1 });
@@ -76,6 +82,7 @@ export const trainRecipeCommand: Command = {
       steps: number('steps', { integer: true, min: 1 }) ?? 1000,
       out: requireString(values, 'out', this),
       resume: values['no-resume'] !== true,
+      ...(typeof initFrom === 'string' ? { initFrom } : {}),
       checkpointEvery: number('checkpoint-every', { integer: true, min: 1 }) ?? 250,
       logEvery: number('log-every', { integer: true, min: 1 }) ?? 10,
       encoder: {
@@ -86,12 +93,14 @@ export const trainRecipeCommand: Command = {
         ...(encoderVocabulary !== undefined ? { encoderVocabulary } : {}),
         ...(hashBuckets !== undefined ? { hashBuckets } : {}),
         ...(values['freeze-word-vectors'] === true ? { trainWordVectors: false } : {}),
+        ...(charNgramBuckets !== undefined ? { charNgramBuckets } : {}),
       },
       hyperparameters: {
         ...(batchSize !== undefined ? { batchSize } : {}),
         ...(learningRate !== undefined ? { learningRate } : {}),
         ...(promptLearningRate !== undefined ? { promptLearningRate } : {}),
         ...(seed !== undefined ? { seed } : {}),
+        ...(relationGroupSize !== undefined ? { relationGroupSize } : {}),
         ...weights,
       },
       command: `recipe-kit ${process.argv.slice(2).join(' ')}`,

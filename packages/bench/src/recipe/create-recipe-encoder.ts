@@ -15,6 +15,8 @@ export interface RecipeEncoderChoice {
   /** Default encoder only: hashed rows for out-of-vocabulary words (made-up names need many). */
   hashBuckets?: number;
   trainWordVectors?: boolean;
+  /** Default encoder only: rows of the char n-gram table for OOV words (0 or absent: off). */
+  charNgramBuckets?: number;
   seed: number;
 }
 
@@ -27,6 +29,7 @@ export async function createRecipeEncoder(choice: RecipeEncoderChoice): Promise<
       ...(choice.encoderVocabulary !== undefined ? { vocabularySize: choice.encoderVocabulary } : {}),
       ...(choice.hashBuckets !== undefined ? { hashBuckets: choice.hashBuckets } : {}),
       ...(choice.trainWordVectors !== undefined ? { trainWordVectors: choice.trainWordVectors } : {}),
+      ...(choice.charNgramBuckets !== undefined ? { charNgramBuckets: choice.charNgramBuckets } : {}),
     });
   } else {
     if (!existsSync(path.join(choice.encoder, 'config.json'))) {

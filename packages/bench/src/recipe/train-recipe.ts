@@ -24,6 +24,11 @@ export interface TrainRecipeOptions {
   out: string;
   /** Continue from the newest checkpoint in `out/checkpoints` when there is one (default true). */
   resume?: boolean;
+  /**
+   * Warm start (ignored when resuming): a trained RECIPE directory whose weights with matching name
+   * and shape replace the fresh ones; the optimizer and step start anew.
+   */
+  initFrom?: string;
   checkpointEvery: number;
   /** Steps between lines of training-log.jsonl (default 10, as the reference logs). */
   logEvery?: number;
@@ -86,6 +91,7 @@ export async function trainRecipe(options: TrainRecipeOptions): Promise<TrainRec
   await mkdir(options.out, { recursive: true });
   const resumeFrom = options.resume === false ? null : await newestCheckpoint(options.out);
   const retriever = resumeFrom ? await RecipeEncoder.load(resumeFrom) : await createRecipeEncoder({ ...options.encoder, llmWidth: model.dimensions.hiddenSize, seed });
+  const warmStart = !resumeFrom && options.initFrom ? await warmStartFrom(retriever, options.initFrom, log) : null;
   const trainer = new RecipeTrainer({ model, retriever, requests, hyperparameters: options.hyperparameters });
   const logFile = path.join(options.out, 'training-log.jsonl');
   let elapsedBefore = 0;
@@ -139,6 +145,7 @@ export async function trainRecipe(options: TrainRecipeOptions): Promise<TrainRec
         steps: trainer.step,
         hyperparameters: trainer.hyperparameters,
         encoder: { name: retriever.encoder.name, ...options.encoder },
+        warmStart: warmStart ?? (options.initFrom ? { from: path.resolve(options.initFrom), note: 'recorded by the run that started from it (see its first training.json)' } : null),
         representationDim: retriever.config.representationDim,
         promptLength: retriever.config.promptLength,
         parameters: retriever.parameterCount(),
@@ -155,6 +162,19 @@ export async function trainRecipe(options: TrainRecipeOptions): Promise<TrainRec
   retriever.dispose();
   model.dispose();
   return { steps: options.steps, seconds: seconds(), finalTerms, threshold: calibration.threshold };
+}
+
+/** Copies a trained retriever's matching weights into `retriever`; logs and returns what was copied. */
+async function warmStartFrom(retriever: RecipeEncoder, directory: string, log: (line: string) => void): Promise<{ from: string; copied: number; fresh: string[] }> {
+  const source = await RecipeEncoder.load(directory);
+  try {
+    const { copied, fresh } = retriever.copyWeightsFrom(source);
+    if (copied.length === 0) throw new InvalidInputError(`--init-from ${directory}: no weight matches this encoder's names and shapes.`, 'Warm-start from a checkpoint with the same encoder widths, d_r and prompt length.');
+    log(`warm start from ${directory}: ${copied.length} weights copied; fresh: ${fresh.join(', ') || 'none'}`);
+    return { from: path.resolve(directory), copied: copied.length, fresh };
+  } finally {
+    source.dispose();
+  }
 }
 
 function fmt(value: number | undefined): string {

@@ -56,6 +56,19 @@ describe('recipe-kit train-recipe → eval --editor recipe', () => {
     for (const key of ['loss', 'reliability', 'generality', 'locality', 'queryToKnowledge', 'queryToSentinel', 'localityToSentinel']) expect(typeof lines[0]?.[key]).toBe('number');
   });
 
+  it('warm-starts from a trained directory into an encoder with char n-grams, with same-relation batches', async () => {
+    const out = path.join(dir, 'warm');
+    const warm = runCli(['train-recipe', '--model', model, '--dataset', 'synthetic', '--data', edits, '--steps', '2', '--out', out, ...small, '--encoder-char-ngrams', '64', '--relation-group', '2', '--init-from', path.join(dir, 'recipe')]);
+    expect(warm.status, warm.stderr).toBe(0);
+    expect(warm.stderr).toMatch(/warm start from .*recipe: \d+ weights copied; fresh: encoder\.word_vectors\.char_ngrams\n/);
+    const training = JSON.parse(await readFile(path.join(out, 'training.json'), 'utf8')) as { warmStart: { copied: number; fresh: string[] }; hyperparameters: { relationGroupSize: number } };
+    expect(training.warmStart.fresh).toEqual(['encoder.word_vectors.char_ngrams']);
+    expect(training.warmStart.copied).toBeGreaterThan(10);
+    expect(training.hyperparameters.relationGroupSize).toBe(2);
+    const encoder = JSON.parse(await readFile(path.join(out, 'encoder', 'default-encoder.json'), 'utf8')) as { config: { charNgramBuckets: number } };
+    expect(encoder.config.charNgramBuckets).toBe(64);
+  });
+
   it('a model without a trained RECIPE checkpoint is a MissingArtifactError (the main job skips such editors)', async () => {
     const llm = await loadModel(model);
     await expect(createEditor('recipe', llm, { modelDirectory: model })).rejects.toThrow(MissingArtifactError);

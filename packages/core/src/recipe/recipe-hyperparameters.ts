@@ -30,6 +30,11 @@ export interface RecipeTrainingHyperparameters {
   epsilon: number;
   /** Seed of the example order and the rel/gen role swap (reference: 1). */
   seed: number;
+  /**
+   * Same-relation runs per batch: 1 (reference) shuffles uniformly; k > 1 fills batches with runs of
+   * k edits of one relation, so the in-batch negatives differ from the positive only in the subject.
+   */
+  relationGroupSize: number;
 }
 
 export const RECIPE_TRAINING_DEFAULTS: Readonly<RecipeTrainingHyperparameters> = Object.freeze({
@@ -46,6 +51,7 @@ export const RECIPE_TRAINING_DEFAULTS: Readonly<RecipeTrainingHyperparameters> =
   editHingeScale: 1.2,
   epsilon: 1e-8,
   seed: 1,
+  relationGroupSize: 1,
 });
 
 export function resolveTrainingHyperparameters(partial: Partial<RecipeTrainingHyperparameters> = {}, source = 'RECIPE training options'): RecipeTrainingHyperparameters {
@@ -67,6 +73,9 @@ export function resolveTrainingHyperparameters(partial: Partial<RecipeTrainingHy
     if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
       throw new InvalidConfigError(`${source}: ${key} is ${String(value)}.`, 'Use a number ≥ 0 (default 1).');
     }
+  }
+  if (!Number.isInteger(resolved.relationGroupSize) || resolved.relationGroupSize < 1) {
+    throw new InvalidConfigError(`${source}: relationGroupSize is ${String(resolved.relationGroupSize)}.`, 'Use an integer >= 1 (1: uniform shuffle, as the reference).');
   }
   if (!Number.isInteger(resolved.seed)) throw new InvalidConfigError(`${source}: seed is ${String(resolved.seed)}.`, 'Use an integer seed.');
   return resolved;

@@ -8,9 +8,10 @@ import type { EditRequest, Probe } from '../contracts/edit-request.js';
 import { DataNotFoundError, InvalidCheckpointError, InvalidInputError, UnsupportedCapabilityError } from '../errors.js';
 import { createRandom } from '../random.js';
 import { AdamOptimizer } from '../training/adam-optimizer.js';
+import { epochOrder } from './epoch-order.js';
 import { knowledgeText } from './knowledge-text.js';
 import type { RecipeRetrieverModel } from './recipe-components.js';
-import { resolveTrainingHyperparameters, type RecipeTrainingHyperparameters } from './recipe-hyperparameters.js';
+import { RECIPE_TRAINING_DEFAULTS, resolveTrainingHyperparameters, type RecipeTrainingHyperparameters } from './recipe-hyperparameters.js';
 import { contrastiveTerms, hingeTokenNll, localityKl } from './recipe-losses.js';
 import { buildPairBatch, outputColumns, PairTokenizer, type TokenizedPair } from './training-batch.js';
 
@@ -100,20 +101,15 @@ export class RecipeTrainer {
     return this.optimizer.step;
   }
 
-  /** The requests of a step: consecutive slices of per-epoch permutations (shuffled without replacement). */
+  /** The requests of a step: consecutive slices of per-epoch orders (without replacement; see epochOrder for relationGroupSize). */
   batchRequests(step: number): EditRequest[] {
-    const { batchSize, seed } = this.hyperparameters;
+    const { batchSize, seed, relationGroupSize } = this.hyperparameters;
     const count = this.requests.length;
     return Array.from({ length: batchSize }, (_, i) => {
       const position = step * batchSize + i;
       const epoch = Math.floor(position / count);
       if (this.permutation.epoch !== epoch) {
-        const random = createRandom(derivedSeed(seed, 1, epoch));
-        const order = Array.from({ length: count }, (_, k) => k);
-        for (let k = count - 1; k > 0; k--) {
-          const j = Math.floor(random() * (k + 1));
-          [order[k], order[j]] = [order[j] as number, order[k] as number];
-        }
+        const order = epochOrder(this.requests, relationGroupSize, createRandom(derivedSeed(seed, 1, epoch)));
         this.permutation = { epoch, order };
       }
       return this.requests[this.permutation.order[position % count] as number] as EditRequest;
@@ -244,8 +240,8 @@ export class RecipeTrainer {
       throw new InvalidCheckpointError(`${file} is not a ${STATE_FORMAT} file.`, 'Resume from a directory written during train-recipe.');
     }
     const saved = state['hyperparameters'] as Partial<RecipeTrainingHyperparameters> | undefined;
-    for (const key of ['batchSize', 'seed'] as const) {
-      if (saved && saved[key] !== this.hyperparameters[key]) {
+    for (const key of ['batchSize', 'seed', 'relationGroupSize'] as const) {
+      if (saved && (saved[key] ?? RECIPE_TRAINING_DEFAULTS[key]) !== this.hyperparameters[key]) {
         throw new InvalidCheckpointError(`${file}: ${key} was ${String(saved[key])}, now ${String(this.hyperparameters[key])}.`, `Resume with the same ${key}, or start a new run.`);
       }
     }

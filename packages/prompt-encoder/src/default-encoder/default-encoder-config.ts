@@ -22,6 +22,15 @@ export interface DefaultEncoderConfig {
   seed: number;
   /** Whether the word-vector table is trained (true: end to end, as RECIPE fine-tunes RoBERTa). */
   trainWordVectors: boolean;
+  /**
+   * Rows of a trained table of character n-gram vectors for out-of-vocabulary words (0: off). When on,
+   * an OOV word's vector is its hash-bucket row plus Σ n-gram rows / sqrt(count), so unseen names get
+   * distinct, consistent vectors built from subwords (as RoBERTa's BPE gives them). Always trained.
+   */
+  charNgramBuckets: number;
+  /** Shortest and longest character n-gram (fastText: 3 and 6; we use 3 and 5). */
+  charNgramMin: number;
+  charNgramMax: number;
 }
 
 export const DEFAULT_ENCODER_CONFIG: Readonly<DefaultEncoderConfig> = Object.freeze({
@@ -37,7 +46,13 @@ export const DEFAULT_ENCODER_CONFIG: Readonly<DefaultEncoderConfig> = Object.fre
   activation: 'gelu',
   seed: 0,
   trainWordVectors: true,
+  charNgramBuckets: 0,
+  charNgramMin: 3,
+  charNgramMax: 5,
 });
+
+/** What a config saved before char n-grams existed means: none. */
+export const LEGACY_DEFAULT_ENCODER_FIELDS: Partial<DefaultEncoderConfig> = Object.freeze({ charNgramBuckets: 0, charNgramMin: 3, charNgramMax: 5 });
 
 /** Fills defaults and checks ranges; `source` names where the values came from. */
 export function resolveDefaultEncoderConfig(partial: Partial<DefaultEncoderConfig> = {}, source = 'DefaultEncoder config'): DefaultEncoderConfig {
@@ -48,6 +63,12 @@ export function resolveDefaultEncoderConfig(partial: Partial<DefaultEncoderConfi
     if (!Number.isInteger(value) || value <= 0) {
       throw new InvalidConfigError(`${source}: ${key} is ${JSON.stringify(value)}, expected a positive integer.`, `Set ${key} to a positive integer.`);
     }
+  }
+  if (!Number.isInteger(config.charNgramBuckets) || config.charNgramBuckets < 0) {
+    throw new InvalidConfigError(`${source}: charNgramBuckets is ${JSON.stringify(config.charNgramBuckets)}, expected an integer >= 0.`, 'Use 0 (off) or e.g. 8192.');
+  }
+  if (!Number.isInteger(config.charNgramMin) || !Number.isInteger(config.charNgramMax) || config.charNgramMin < 1 || config.charNgramMax < config.charNgramMin) {
+    throw new InvalidConfigError(`${source}: char n-gram lengths ${config.charNgramMin}..${config.charNgramMax} are not 1 <= min <= max.`, 'Use e.g. charNgramMin 3, charNgramMax 5.');
   }
   if (config.width % config.numHeads !== 0) {
     throw new InvalidConfigError(`${source}: width ${config.width} is not a multiple of numHeads ${config.numHeads}.`, 'Choose numHeads dividing width.');

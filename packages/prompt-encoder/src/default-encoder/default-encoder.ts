@@ -9,14 +9,23 @@ import { keyPaddingBias, layerNorm, linear } from '../transformer/layer-operatio
 import { encoderLayerWeightShapes, postNormEncoderLayer } from '../transformer/post-norm-encoder-layer.js';
 import { seededNormal } from '../transformer/seeded-initializers.js';
 import { VariableStore } from '../transformer/variable-store.js';
-import { resolveDefaultEncoderConfig, type DefaultEncoderConfig } from './default-encoder-config.js';
+import { charNgramBuckets, charNgramEmbeddings, fnv1a } from './char-ngrams.js';
+import { LEGACY_DEFAULT_ENCODER_FIELDS, resolveDefaultEncoderConfig, type DefaultEncoderConfig } from './default-encoder-config.js';
 import { loadWinkWordVectors, type WordVectors } from './load-wink-word-vectors.js';
 import { splitCompound, tokenizeWords } from './tokenize-words.js';
 
 /** Special rows of the word-vector table; pretrained words follow, then the hash buckets. */
 export const DEFAULT_ENCODER_SPECIAL_TOKENS = { pad: 0, begin: 1, end: 2 } as const;
 const FIRST_WORD_ID = 3;
+const CHAR_NGRAM_INIT_STD = 0.4;
+
+/** One token of a word: its row in the word table and, for OOV words with n-grams on, its n-gram buckets. */
+export interface WordPiece {
+  id: number;
+  ngrams: number[];
+}
 const WORD_VECTORS = 'word_vectors.weight';
+const CHAR_NGRAMS = 'word_vectors.char_ngrams';
 const CONFIG_FILE = 'default-encoder.json';
 const WEIGHTS_FILE = 'default-encoder.safetensors';
 const FORMAT = 'recipe-kit/default-encoder@1';
@@ -78,7 +87,7 @@ export class DefaultEncoder implements TextEncoder {
     if (saved.format !== FORMAT || !Array.isArray(saved.words)) {
       throw new InvalidCheckpointError(`${configFile} is not a ${FORMAT} file.`, 'Point to a directory written by DefaultEncoder.save().');
     }
-    const config = resolveDefaultEncoderConfig(saved.config, configFile);
+    const config = resolveDefaultEncoderConfig({ ...LEGACY_DEFAULT_ENCODER_FIELDS, ...saved.config }, configFile);
     const words = saved.words as string[];
     if (words.length !== config.vocabularySize) {
       throw new InvalidCheckpointError(`${configFile}: ${words.length} words but vocabularySize ${config.vocabularySize}.`, 'The file was edited; save again.');
@@ -120,31 +129,39 @@ export class DefaultEncoder implements TextEncoder {
   }
 
   configJson(): Record<string, unknown> {
-    return { ...this.config, wordVectorsSource: this.wordVectorsSource };
+    // Without n-grams the description is the one saved before they existed, so older fingerprints still match.
+    const { charNgramBuckets, charNgramMin, charNgramMax, ...rest } = this.config;
+    const ngrams = charNgramBuckets > 0 ? { charNgramBuckets, charNgramMin, charNgramMax } : {};
+    return { ...rest, ...ngrams, wordVectorsSource: this.wordVectorsSource };
   }
 
   /** Row of a word: its pretrained row, else its parts' rows for compounds, else a hash bucket. */
   wordTokenIds(word: string): number[] {
-    const known = this.wordIds.get(word);
-    if (known !== undefined) return [known];
-    const parts = splitCompound(word);
-    if (parts.length > 1) return parts.flatMap((part) => this.wordTokenIds(part));
-    return [FIRST_WORD_ID + this.words.length + (fnv1a(word) % this.config.hashBuckets)];
+    return this.wordPieces(word).map((piece) => piece.id);
   }
 
-  /** `<s> words </s>` per text, truncated to maxLength (keeping `</s>`), right-padded with `<pad>`. */
-  tokenize(texts: readonly string[]): TokenizedBatch {
+  /** Rows of a word's tokens, each with its char n-gram buckets (empty unless it is out of vocabulary and n-grams are on). */
+  wordPieces(word: string): WordPiece[] {
+    const known = this.wordIds.get(word);
+    if (known !== undefined) return [{ id: known, ngrams: [] }];
+    const parts = splitCompound(word);
+    if (parts.length > 1) return parts.flatMap((part) => this.wordPieces(part));
+    const { charNgramBuckets: buckets, charNgramMin, charNgramMax } = this.config;
+    return [{ id: FIRST_WORD_ID + this.words.length + (fnv1a(word) % this.config.hashBuckets), ngrams: buckets > 0 ? charNgramBuckets(word, charNgramMin, charNgramMax, buckets) : [] }];
+  }
+
+  /** `<s> words </s>` per text, truncated to maxLength (keeping `</s>`), right-padded with `<pad>`; with each position's char n-gram buckets. */
+  tokenize(texts: readonly string[]): TokenizedBatch & { charNgrams: number[][][] } {
     const { begin, end, pad } = DEFAULT_ENCODER_SPECIAL_TOKENS;
-    return padTokenSequences(
-      texts.map((text) => [begin, ...tokenizeWords(text).flatMap((word) => this.wordTokenIds(word)).slice(0, this.maxLength - 2), end]),
-      pad,
-    );
+    const pieces = texts.map((text) => tokenizeWords(text).flatMap((word) => this.wordPieces(word)).slice(0, this.maxLength - 2));
+    const batch = padTokenSequences(pieces.map((row) => [begin, ...row.map((piece) => piece.id), end]), pad);
+    return { ...batch, charNgrams: pieces.map((row) => [[], ...row.map((piece) => piece.ngrams)]) };
   }
 
   encode(texts: readonly string[]): EncodedText {
     if (texts.length === 0) throw new InvalidInputError('encode() got no texts.', 'Pass at least one text.');
-    const { inputIds, attentionMask } = this.tokenize(texts);
-    const embedded = this.embed(inputIds);
+    const { inputIds, attentionMask, charNgrams } = this.tokenize(texts);
+    const embedded = this.embed(inputIds, charNgrams);
     const mask = tf.tensor2d(attentionMask, undefined, 'float32');
     try {
       return this.encodeEmbeddings(embedded, mask);
@@ -154,14 +171,18 @@ export class DefaultEncoder implements TextEncoder {
     }
   }
 
-  /** Word vectors [b, s, 100] → projection to width + positions → LayerNorm. → [batch, seq, width] */
-  embed(inputIds: readonly number[][]): tf.Tensor3D {
+  /**
+   * Word vectors [b, s, 100] (plus char n-gram vectors where `charNgrams` gives buckets) → projection
+   * to width + positions → LayerNorm. → [batch, seq, width]
+   */
+  embed(inputIds: readonly number[][], charNgrams?: readonly (readonly (readonly number[])[])[]): tf.Tensor3D {
     const length = inputIds[0]?.length ?? 0;
     if (length > this.maxLength) throw new InvalidInputError(`${length} tokens exceed maxLength ${this.maxLength}.`, 'Truncate the input.');
     return tf.tidy(() => {
       const w = (name: string): tf.Tensor => this.weights.get(name);
       const ids = tf.tensor2d(inputIds.map((row) => [...row]), undefined, 'int32');
-      const vectors = tf.gather(w(WORD_VECTORS), ids) as tf.Tensor3D; // [b, s, wordDimensions]
+      let vectors = tf.gather(w(WORD_VECTORS), ids) as tf.Tensor3D; // [b, s, wordDimensions]
+      if (charNgrams && this.config.charNgramBuckets > 0) vectors = tf.add(vectors, charNgramEmbeddings(w(CHAR_NGRAMS) as tf.Tensor2D, charNgrams, length));
       const projected = linear(vectors, w('embeddings.projection.weight'), w('embeddings.projection.bias')); // [b, s, width]
       const positions = tf.slice(w('embeddings.position_embeddings.weight'), [0, 0], [length, this.width]); // [s, width]
       return layerNorm(tf.add(projected, positions) as tf.Tensor3D, w('embeddings.LayerNorm.weight'), w('embeddings.LayerNorm.bias'), this.config.layerNormEpsilon);
@@ -222,11 +243,14 @@ function weightShapes(config: DefaultEncoderConfig): [string, number[]][] {
     for (const [name, shape] of encoderLayerWeightShapes(width, config.intermediateSize)) shapes.push([`encoder.layer.${layer}.${name}`, shape]);
   }
   shapes.push(['pooler.dense.weight', [width, width]], ['pooler.dense.bias', [width]]);
+  if (config.charNgramBuckets > 0) shapes.push([CHAR_NGRAMS, [config.charNgramBuckets, wordDimensions]]);
   return shapes;
 }
 
 function initialValue(name: string, shape: number[], config: DefaultEncoderConfig): tf.Tensor {
   if (name.endsWith('LayerNorm.weight')) return tf.ones(shape);
+  // N(0, 0.4²) ≈ the GloVe rows' scale (std ≈ 0.4): Σ/sqrt(count) of such rows keeps that scale.
+  if (name === CHAR_NGRAMS) return seededNormal(shape, CHAR_NGRAM_INIT_STD, config.seed, name);
   if (shape.length === 1) return tf.zeros(shape);
   // The projection sees unit-scale word vectors: Glorot-like std keeps its output O(1); the rest follow BERT (0.02).
   const std = name === 'embeddings.projection.weight' ? 1 / Math.sqrt(config.wordDimensions) : 0.02;
@@ -265,14 +289,4 @@ function initialWordTable(config: DefaultEncoderConfig, wordCount: number, vecto
       seededNormal([config.hashBuckets, dimensions], std, config.seed, 'word_vectors.buckets'),
     ]),
   );
-}
-
-/** 32-bit FNV-1a over UTF-16 code units: a stable hash for out-of-vocabulary buckets. */
-function fnv1a(text: string): number {
-  let hash = 2166136261;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 16777619);
-  }
-  return hash >>> 0;
 }

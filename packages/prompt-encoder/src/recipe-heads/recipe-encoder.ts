@@ -189,6 +189,27 @@ export class RecipeEncoder {
     return result;
   }
 
+  /**
+   * Warm start: every trainable weight of `source` whose name and shape match one of ours overwrites
+   * ours (e.g. a trained checkpoint's encoder layers and heads into an encoder that adds char n-grams).
+   * Returns which weights were copied and which keep their fresh initial values.
+   */
+  copyWeightsFrom(source: RecipeEncoder): { copied: string[]; fresh: string[] } {
+    const theirs = source.trainableVariables();
+    const copied: string[] = [];
+    const fresh: string[] = [];
+    for (const [name, variable] of this.trainableVariables()) {
+      const other = theirs.get(name);
+      if (other && other.shape.join() === variable.shape.join()) {
+        variable.assign(other);
+        copied.push(name);
+      } else {
+        fresh.push(name);
+      }
+    }
+    return { copied, fresh };
+  }
+
   /** Trainable parameters of the encoder, heads and sentinel. */
   parameterCount(): number {
     let total = 0;
