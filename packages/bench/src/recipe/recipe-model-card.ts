@@ -59,6 +59,9 @@ ${String(training['command'] ?? '(command not recorded)')}
 | optimiser | Adam, lr ${String(hyperparameters['learningRate'])} (retriever), ${String(hyperparameters['promptLearningRate'] ?? hyperparameters['learningRate'])} (prompt head); seed ${String(hyperparameters['seed'])} |
 | loss weights | rel ${String(hyperparameters['reliabilityWeight'])}, gen ${String(hyperparameters['generalityWeight'])}, loc ${String(hyperparameters['localityWeight'])}, contrastive ${String(hyperparameters['contrastiveWeight'])}; hinges ×${String(hyperparameters['editHingeScale'])} (edit), ×${String(hyperparameters['contrastiveHingeScale'])} (sentinel) |
 | d_r | ${String(training['representationDim'])} (the paper: 4096) |
+| encoder options | \`${JSON.stringify(training['encoder'])}\` |
+| batches | ${Number(hyperparameters['relationGroupSize'] ?? 1) > 1 ? `runs of ${String(hyperparameters['relationGroupSize'])} same-relation edits (hard negatives)` : 'uniform shuffle (reference)'} |
+${warmStartRow(training['warmStart'])}
 | trainable parameters | ${Number(training['parameters']).toLocaleString('en-US')} |
 | training time | ${(Number(training['seconds']) / 60).toFixed(1)} min |
 | backend | ${String(training['backend'])} |
@@ -75,6 +78,14 @@ ${learningRateNote(hyperparameters)}The hinged NLL terms average over the positi
 ${curve.join('\n')}
 `;
   await writeFile(path.join(directory, 'README.md'), card);
+}
+
+/** The warm-start row: where the first weights came from (that directory's README reproduces it). */
+function warmStartRow(warmStart: unknown): string {
+  if (!warmStart || typeof warmStart !== 'object') return '| warm start | none (fresh initial values) |';
+  const { from, copied, fresh } = warmStart as { from?: unknown; copied?: unknown; fresh?: unknown };
+  const detail = typeof copied === 'number' ? `: ${copied} weights copied, fresh: ${Array.isArray(fresh) && fresh.length > 0 ? fresh.join(', ') : 'none'}` : '';
+  return `| warm start | from \`${String(from)}\`${detail} (trained as its own README says) |`;
 }
 
 /** Says why, when the run used another learning rate than the reference's. */
