@@ -4,7 +4,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { useTestBackend } from '@recipe-kit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { charNgramBuckets, charNgrams } from '../src/default-encoder/char-ngrams.js';
+import { charNgramBuckets, charNgramEmbeddings, charNgrams } from '../src/default-encoder/char-ngrams.js';
 import { DefaultEncoder, type DefaultEncoderConfig } from '../src/index.js';
 
 /** Tiny shapes; one hash bucket, so every OOV word shares its word row and only n-grams can tell names apart. */
@@ -38,6 +38,15 @@ describe('char n-grams of out-of-vocabulary words', () => {
     expect(charNgrams('ab', 3, 3).sort()).toEqual(['<ab', '<ab>', 'ab>'].sort());
     expect(charNgramBuckets('dofu', 3, 5, 64)).toEqual(charNgramBuckets('dofu', 3, 5, 64));
     for (const bucket of charNgramBuckets('trasash', 3, 5, 64)) expect(bucket).toBeLessThan(64);
+  });
+
+  it('sums each position\'s n-gram rows / sqrt(count), zero where there are none (hand-computed)', () => {
+    const table = tf.tensor2d([[1, 0], [0, 2], [3, 3]]); // 3 buckets × 2 dims
+    const out = charNgramEmbeddings(table, [[[], [0, 1]], [[2, 2, 1, 0], []]], 2); // [2, 2, 2]
+    const r = 1 / Math.sqrt(2);
+    const expected = [[[0, 0], [r, 2 * r]], [[(3 + 3 + 0 + 1) / 2, (3 + 3 + 2 + 0) / 2], [0, 0]]];
+    (out.arraySync() as number[][][]).flat(2).forEach((value, i) => expect(value).toBeCloseTo(expected.flat(2)[i] as number, 6));
+    tf.dispose([table, out]);
   });
 
   it('gives OOV positions their buckets, and in-vocabulary words none', async () => {

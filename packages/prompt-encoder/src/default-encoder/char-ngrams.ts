@@ -31,25 +31,28 @@ export function charNgramBuckets(word: string, min: number, max: number, buckets
 
 /**
  * Σ table[g] / sqrt(count) over each position's n-gram buckets (zero for positions without any),
- * as one [batch, seq, dims] tensor: a dense averaging matrix times the gathered rows, so the
- * gradient reaches the table through matMul and gather only.
+ * as one [batch, seq, dims] tensor: gathered rows, weighted, summed per position with
+ * unsortedSegmentSum (linear in the number of n-grams; its gradient is a gather).
  */
 export function charNgramEmbeddings(table: tf.Tensor2D, ngrams: readonly (readonly (readonly number[])[])[], seq: number): tf.Tensor3D {
   const batch = ngrams.length;
   const dims = table.shape[1];
   const rows: number[] = [];
-  const weights: Array<[position: number, column: number, weight: number]> = [];
+  const positions: number[] = [];
+  const weights: number[] = [];
   ngrams.forEach((row, b) =>
     row.forEach((buckets, t) => {
-      for (const bucket of buckets) weights.push([b * seq + t, rows.push(bucket) - 1, 1 / Math.sqrt(buckets.length)]);
+      for (const bucket of buckets) {
+        rows.push(bucket);
+        positions.push(b * seq + t);
+        weights.push(1 / Math.sqrt(buckets.length));
+      }
     }),
   );
   return tf.tidy(() => {
     if (rows.length === 0) return tf.zeros([batch, seq, dims]) as tf.Tensor3D;
-    const averaging = new Float32Array(batch * seq * rows.length);
-    for (const [position, column, weight] of weights) averaging[position * rows.length + column] = weight;
-    const gathered = tf.gather(table, tf.tensor1d(rows, 'int32')); // [M, dims]
-    const summed = tf.matMul(tf.tensor2d(averaging, [batch * seq, rows.length]), gathered); // [batch·seq, dims]
+    const gathered = tf.mul(tf.gather(table, tf.tensor1d(rows, 'int32')), tf.tensor2d(weights, [rows.length, 1])); // [M, dims]
+    const summed = tf.unsortedSegmentSum(gathered, tf.tensor1d(positions, 'int32'), batch * seq); // [batch·seq, dims]
     return tf.reshape(summed, [batch, seq, dims]) as tf.Tensor3D;
   });
 }
