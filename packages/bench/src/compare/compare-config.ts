@@ -66,6 +66,8 @@ export interface CompareConfig {
   limit?: number;
   seed: number;
   skipOverlong: boolean;
+  /** Drop cases whose new target has tokens the model cannot output (a micro model's compact vocabulary): no editor can reach them. */
+  skipUnreachable: boolean;
   batchSize?: number;
   editors: EditorRow[];
   /** Whether the editors list holds "all" (expanded against the registry when the run starts). */
@@ -182,7 +184,7 @@ function parseEfficiency(reader: ConfigReader): EfficiencyConfig {
 /** Validates a parsed compare config; relative paths resolve against `base` (the config file's folder). */
 export function parseCompareConfig(value: unknown, file: string, base: string, dataDirectory: string | null): CompareConfig {
   if (!isRecord(value)) throw new InvalidConfigError(`${file} must hold a JSON object.`, CONFIG_HINT);
-  const reader = new ConfigReader(file, value).refuseUnknown(['title', 'model', 'tokenizer', 'dataset', 'protocol', 'edits', 'limit', 'seed', 'skipOverlong', 'batchSize', 'editors', 'general', 'efficiency']);
+  const reader = new ConfigReader(file, value).refuseUnknown(['title', 'model', 'tokenizer', 'dataset', 'protocol', 'edits', 'limit', 'seed', 'skipOverlong', 'skipUnreachable', 'batchSize', 'editors', 'general', 'efficiency']);
   const dataset = reader.object('dataset').refuseUnknown(['name', 'path', 'split']);
   const split = dataset.has('split') ? dataset.oneOf('split', ['eval', 'train'] as const) : undefined;
   const { rows, all } = parseEditors(reader, base);
@@ -205,6 +207,7 @@ export function parseCompareConfig(value: unknown, file: string, base: string, d
     ...(limit !== undefined ? { limit } : {}),
     seed: reader.integer('seed', { min: 0, fallback: 0 }),
     skipOverlong: reader.boolean('skipOverlong', false),
+    skipUnreachable: reader.boolean('skipUnreachable', false),
     ...(batchSize !== undefined ? { batchSize } : {}),
     editors: rows,
     allEditors: all,

@@ -77,20 +77,47 @@ function fitsContext(model: CausalLanguageModel, tokens: number): boolean {
   return tokens + PREFIX_ROOM <= model.dimensions.contextLength;
 }
 
-async function loadRequests(config: CompareConfig, model: CausalLanguageModel, log: (line: string) => void): Promise<{ requests: EditRequest[]; loaded: number }> {
+/** Whether every token of an edit's new target is one the model can output (micro models keep a compact output vocabulary). */
+function targetReachable(model: CausalLanguageModel, request: EditRequest): boolean {
+  const outputs = model.outputIds;
+  if (!outputs) return true;
+  const allowed = new Set(outputs);
+  const { continuation } = tokenizeProbe(model.tokenizer, request.prompt, request.targetNew);
+  return continuation.every((id) => allowed.has(id));
+}
+
+/** Cases dropped by the config's filters, counted in params.json. */
+export interface DroppedCases {
+  overlong: number;
+  unreachable: number;
+}
+
+/**
+ * The run's cases: the dataset's cases that pass the config's filters (skipOverlong, skipUnreachable),
+ * then the first `limit` of them, so a filter never leaves a run short of the T it asks for.
+ */
+async function loadRequests(config: CompareConfig, model: CausalLanguageModel, log: (line: string) => void): Promise<{ requests: EditRequest[]; dropped: DroppedCases }> {
+  const filtering = config.skipOverlong || config.skipUnreachable;
   const loaded = await loadEditDataset(config.dataset.name, config.dataset.path, {
-    ...(config.limit !== undefined ? { limit: config.limit } : {}),
+    ...(config.limit !== undefined && !filtering ? { limit: config.limit } : {}),
     ...(config.dataset.split ? { split: config.dataset.split } : {}),
   });
-  if (!config.skipOverlong) return { requests: loaded, loaded: loaded.length };
   const fits = (request: EditRequest): boolean =>
     [{ prompt: request.prompt, target: request.targetNew }, ...request.generality, ...request.locality].every((probe) => {
       const { context, continuation } = tokenizeProbe(model.tokenizer, probe.prompt, probe.target);
       return fitsContext(model, context.length + continuation.length);
     });
-  const requests = loaded.filter(fits);
-  if (requests.length < loaded.length) log(`compare: dropped ${loaded.length - requests.length} of ${loaded.length} cases whose probes exceed the model's context minus ${PREFIX_ROOM} positions for a prefix (skipOverlong)`);
-  return { requests, loaded: loaded.length };
+  const dropped: DroppedCases = { overlong: 0, unreachable: 0 };
+  const kept: EditRequest[] = [];
+  for (const request of loaded) {
+    if (config.limit !== undefined && kept.length === config.limit) break;
+    if (config.skipOverlong && !fits(request)) dropped.overlong++;
+    else if (config.skipUnreachable && !targetReachable(model, request)) dropped.unreachable++;
+    else kept.push(request);
+  }
+  if (dropped.overlong > 0) log(`compare: dropped ${dropped.overlong} cases whose probes exceed the model's context minus ${PREFIX_ROOM} positions for a prefix (skipOverlong)`);
+  if (dropped.unreachable > 0) log(`compare: dropped ${dropped.unreachable} cases whose new target has tokens outside the model's output vocabulary (skipUnreachable)`);
+  return { requests: kept, dropped };
 }
 
 /** The first `items` items of a task that fit the model's context (micro models have short contexts; long items are counted, not silently lost). */
@@ -148,7 +175,7 @@ async function hashModelFiles(model: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function sharedParameters(config: CompareConfig, model: CausalLanguageModel, requests: readonly EditRequest[], skippedOverlong: number, backend: string, repositoryRoot: string): Promise<CellContext['sharedParams']> {
+async function sharedParameters(config: CompareConfig, model: CausalLanguageModel, requests: readonly EditRequest[], dropped: DroppedCases, backend: string, repositoryRoot: string): Promise<CellContext['sharedParams']> {
   return {
     model: {
       path: config.model,
@@ -157,7 +184,7 @@ async function sharedParameters(config: CompareConfig, model: CausalLanguageMode
       tokenizer: model.tokenizer.name,
       sha256: await hashModelFiles(config.model),
     },
-    dataset: { name: config.dataset.name, path: config.dataset.path, split: config.dataset.split ?? null, sha256: await hashPath(config.dataset.path), cases: requests.length, skippedOverlong },
+    dataset: { name: config.dataset.name, path: config.dataset.path, split: config.dataset.split ?? null, sha256: await hashPath(config.dataset.path), cases: requests.length, skippedOverlong: dropped.overlong, skippedUnreachable: dropped.unreachable },
     protocol: config.protocol,
     limit: config.limit ?? null,
     seed: config.seed,
@@ -201,9 +228,9 @@ async function compareInto(out: string, options: CompareOptions): Promise<Compar
   // The model once, to fit cases and general-ability items to its context and to describe it.
   const model = await loadModel(config.model, config.tokenizer ? { tokenizer: config.tokenizer } : {});
   const prepared = await (async () => {
-    const { requests, loaded } = await loadRequests(config, model, log);
+    const { requests, dropped } = await loadRequests(config, model, log);
     const general = await loadGeneralTasks(config, model, log);
-    return { requests, general, shared: await sharedParameters(config, model, requests, loaded - requests.length, backend, options.repositoryRoot) };
+    return { requests, general, shared: await sharedParameters(config, model, requests, dropped, backend, options.repositoryRoot) };
   })().finally(() => model.dispose());
   const { requests } = prepared;
   const { tasks: generalTasks, unavailable } = prepared.general;
