@@ -4,12 +4,30 @@ import { validateEntries, validateK } from './validate-entries.js';
 import { validateVector } from './validate-vector.js';
 
 export type FaissIndexKind = 'flat' | 'hnsw' | 'ivf';
+export type FaissStorage = 'Flat' | 'SQ8' | 'PQ';
+
+/** The largest divisor of `dimension` that is ≤ dimension / 8 (one byte of code per ~8 dimensions), at least 1. */
+export function defaultPqM(dimension: number): number {
+  for (let m = Math.floor(dimension / 8); m > 1; m--) if (dimension % m === 0) return m;
+  return 1;
+}
+
+/** k-means of a PQ sub-quantiser learns 256 centroids (8-bit codes), so it needs at least that many vectors. */
+const PQ_CENTROIDS = 256;
 
 export interface FaissIndexOptions {
   /** flat: exact scan; hnsw: graph (HNSW{M},{storage}); ivf: inverted lists (IVF{nlist},{storage}). */
   kind: FaissIndexKind;
-  /** Vector codes: Flat (float32, default) or SQ8 (8-bit scalar quantisation, 4× less memory). hnsw/ivf only. */
-  storage?: 'Flat' | 'SQ8';
+  /**
+   * Vector codes: Flat (float32, default), SQ8 (8-bit scalar quantisation, 4× less memory; hnsw/ivf) or
+   * PQ (ivf only: product-quantised codes of `pqM` bytes are scanned, and the best `rescore` × k are
+   * rescored exactly from float32 copies kept beside them — faiss `IVF{nlist},PQ{pqM}np,RFlat`).
+   */
+  storage?: FaissStorage;
+  /** PQ: sub-quantisers (bytes per code); must divide the dimension (default: the largest divisor ≤ dimension / 8). */
+  pqM?: number;
+  /** PQ: candidates per wanted result rescored exactly (faiss k_factor_rf, default 16). */
+  rescore?: number;
   /** HNSW neighbours per node (default 32). */
   hnswM?: number;
   /** HNSW search beam (default 128); higher = better recall, slower. */
@@ -64,15 +82,18 @@ export class FaissIndex implements KnowledgeIndex {
       nlist,
       nprobe: options.nprobe ?? 32,
       trainAt: options.trainAt ?? (options.kind === 'ivf' ? Math.max(39 * nlist, 20_000) : 20_000),
+      pqM: options.pqM ?? defaultPqM(dimension),
+      rescore: options.rescore ?? 16,
     };
     for (const [name, value] of Object.entries(this.options)) {
       if (typeof value === 'number' && (!Number.isInteger(value) || value < 1)) {
         throw new InvalidInputError(`FaissIndex option ${name} must be a positive integer, got ${String(value)}.`, 'Leave it out for the default, or pass a positive integer.');
       }
     }
-    if (this.options.storage !== 'Flat' && this.options.storage !== 'SQ8') {
-      throw new InvalidInputError(`FaissIndex storage must be "Flat" or "SQ8", got "${String(this.options.storage)}".`, 'Use Flat (exact float32 codes) or SQ8 (8-bit, 4× smaller).');
+    if (!['Flat', 'SQ8', 'PQ'].includes(this.options.storage)) {
+      throw new InvalidInputError(`FaissIndex storage must be "Flat", "SQ8" or "PQ", got "${String(this.options.storage)}".`, 'Use Flat (exact float32 codes), SQ8 (8-bit, 4× smaller) or PQ (ivf only: compact codes, exact rescoring).');
     }
+    if (this.options.storage === 'PQ') this.validatePq(dimension);
     if (this.options.kind === 'ivf' && this.options.trainAt < this.options.nlist) {
       throw new InvalidInputError(`FaissIndex trainAt (${this.options.trainAt}) must be ≥ nlist (${this.options.nlist}): k-means needs a point per list.`, 'Raise trainAt (≥ 39·nlist is best) or lower nlist.');
     }
@@ -182,13 +203,37 @@ export class FaissIndex implements KnowledgeIndex {
     this.staging = null;
   }
 
+  private validatePq(dimension: number): void {
+    const { kind, pqM, trainAt } = this.options;
+    if (kind !== 'ivf') {
+      throw new InvalidInputError(`FaissIndex storage "PQ" needs kind "ivf", got "${kind}".`, 'Use { kind: "ivf", storage: "PQ" } (the faiss-ivf-pq backend), or SQ8 for hnsw.');
+    }
+    if (dimension % pqM !== 0) {
+      throw new InvalidInputError(`FaissIndex pqM (${pqM}) must divide the dimension (${dimension}).`, `Pick a divisor of ${dimension}, e.g. ${defaultPqM(dimension)} (about 8 dimensions per byte of code).`);
+    }
+    if (trainAt < PQ_CENTROIDS) {
+      throw new InvalidInputError(`FaissIndex trainAt (${trainAt}) must be ≥ ${PQ_CENTROIDS} for PQ: each sub-quantiser learns ${PQ_CENTROIDS} centroids.`, 'Raise trainAt (≥ 10000 is best) or use storage Flat.');
+    }
+  }
+
+  /** The faiss index_factory description of these options. */
+  private description(): string {
+    const { kind, storage, hnswM, nlist, pqM } = this.options;
+    if (kind === 'flat') return 'Flat';
+    if (kind === 'hnsw') return `HNSW${hnswM},${storage}`;
+    // RFlat keeps float32 copies: search scans the PQ codes, then rescores rescore × k candidates exactly.
+    // "np": no polysemous training, which the factory otherwise runs for PQ (simulated annealing for
+    // Hamming filtering we never use; minutes even for 1000 vectors).
+    return storage === 'PQ' ? `IVF${nlist},PQ${pqM}np,RFlat` : `IVF${nlist},${storage}`;
+  }
+
   private createNative(): FaissNativeIndex {
-    const { kind, storage, hnswM, efSearch, nlist } = this.options;
+    const { kind, efSearch } = this.options;
     const ip = this.faiss.MetricType.METRIC_INNER_PRODUCT;
-    if (kind === 'flat') return this.faiss.Index.fromFactory(this.dimension, 'Flat', ip);
-    const description = kind === 'hnsw' ? `HNSW${hnswM},${storage}` : `IVF${nlist},${storage}`;
-    const index = this.faiss.Index.fromFactory(this.dimension, description, ip);
+    const index = this.faiss.Index.fromFactory(this.dimension, this.description(), ip);
+    if (kind === 'flat') return index;
     if (kind === 'hnsw') index.setParameter('efSearch', efSearch);
+    if (this.options.storage === 'PQ') index.setParameter('k_factor_rf', this.options.rescore);
     // IVF lists and SQ8 ranges are learnt from data: stage vectors in an exact index until trainAt.
     if (!index.isTrained()) this.staging = this.faiss.Index.fromFactory(this.dimension, 'Flat', ip);
     return index;

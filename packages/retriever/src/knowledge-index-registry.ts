@@ -4,7 +4,7 @@ import path from 'node:path';
 import { InvalidInputError, type KnowledgeIndex } from '@recipe-kit/core';
 import { startChromaServer } from './chroma-server.js';
 import { ExactIndex } from './exact-index.js';
-import { FaissIndex } from './faiss-index.js';
+import { FaissIndex, type FaissIndexKind, type FaissStorage } from './faiss-index.js';
 import type { LanceIndex } from './lance-index.js';
 
 export interface CreateKnowledgeIndexOptions {
@@ -17,7 +17,7 @@ export interface CreateKnowledgeIndexOptions {
   /** A running Chroma server; without it, `chroma` starts a local one on 127.0.0.1. */
   chroma?: { host: string; port: number };
   /**
-   * Backend knobs by name: efSearch, hnswM (faiss-hnsw); nlist, nprobe, trainAt (faiss-ivf*);
+   * Backend knobs by name: efSearch, hnswM (faiss-hnsw); nlist, nprobe, trainAt (faiss-ivf*); pqM, rescore (faiss-ivf-pq);
    * indexAt, nprobes, numPartitions, batchRows (lancedb); efSearch, efConstruction, maxNeighbors,
    * batchRows (chroma); threads (faiss-*).
    */
@@ -42,7 +42,7 @@ async function workDirectory(options: CreateKnowledgeIndexOptions, prefix: strin
   return { directory, cleanup: () => rm(directory, { recursive: true, force: true }) };
 }
 
-function faiss(name: string, description: string, kind: 'flat' | 'hnsw' | 'ivf', storage: 'Flat' | 'SQ8'): KnowledgeIndexBackend {
+function faiss(name: string, description: string, kind: FaissIndexKind, storage: FaissStorage): KnowledgeIndexBackend {
   return {
     name,
     description,
@@ -56,6 +56,8 @@ function faiss(name: string, description: string, kind: 'flat' | 'hnsw' | 'ivf',
         nlist: number(options, 'nlist'),
         nprobe: number(options, 'nprobe'),
         trainAt: number(options, 'trainAt'),
+        pqM: number(options, 'pqM'),
+        rescore: number(options, 'rescore'),
         threads: number(options, 'threads'),
       })),
   };
@@ -69,6 +71,7 @@ export const KNOWLEDGE_INDEX_BACKENDS: readonly KnowledgeIndexBackend[] = [
   faiss('faiss-hnsw-sq8', 'faiss HNSW graph over 8-bit scalar-quantised vectors (in memory, 4x smaller)', 'hnsw', 'SQ8'),
   faiss('faiss-ivf', 'faiss inverted lists (IVF, k-means) over float32 vectors (in memory)', 'ivf', 'Flat'),
   faiss('faiss-ivf-sq8', 'faiss inverted lists over 8-bit scalar-quantised vectors (in memory, 4x smaller)', 'ivf', 'SQ8'),
+  faiss('faiss-ivf-pq', 'faiss inverted lists scanning product-quantised codes, top candidates rescored exactly (in memory; recommended for 1M+ edits)', 'ivf', 'PQ'),
   {
     name: 'lancedb',
     description: 'embedded LanceDB table on disk, IVF_FLAT index past 50k rows',

@@ -2,7 +2,7 @@ import { BackendUnavailableError, InvalidInputError } from '@recipe-kit/core';
 import { describe, expect, it } from 'vitest';
 import { loadFaiss } from '../src/faiss-native.js';
 import { FaissIndex, createKnowledgeIndex, knowledgeIndexBackend } from '../src/index.js';
-import { bruteForceTopK, randomVector, seededRandom } from './seeded-random.js';
+import { bruteForceTopK, naiveDot, randomVector, seededRandom } from './seeded-random.js';
 
 let faissSkip: string | null = null;
 try {
@@ -12,14 +12,22 @@ try {
   console.warn(`[faiss] tests that need the native module are skipped: ${faissSkip}`);
 }
 
+/** `count` random vectors with ids v0, v1, …, as a map and as index entries. */
+function randomEntries(random: () => number, count: number, dimension: number): { vectors: Map<string, Float32Array>; entries: Array<{ id: string; vector: Float32Array }> } {
+  const vectors = new Map<string, Float32Array>();
+  for (let i = 0; i < count; i++) vectors.set(`v${i}`, randomVector(random, dimension));
+  return { vectors, entries: [...vectors].map(([id, vector]) => ({ id, vector })) };
+}
+
 describe('index backend registry', () => {
   it('names the known backends when asked for an unknown one', async () => {
     const error = await createKnowledgeIndex('faiss-hnws', { dimension: 4 }).then(() => null, (caught: unknown) => caught);
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as Error).message).toMatch(/Unknown knowledge index backend "faiss-hnws"/);
-    expect((error as InvalidInputError).message).toMatch(/exact, faiss-flat, faiss-hnsw, faiss-hnsw-sq8, faiss-ivf, faiss-ivf-sq8, lancedb, chroma/);
+    expect((error as InvalidInputError).message).toMatch(/exact, faiss-flat, faiss-hnsw, faiss-hnsw-sq8, faiss-ivf, faiss-ivf-sq8, faiss-ivf-pq, lancedb, chroma/);
     expect(knowledgeIndexBackend('faiss-flat').exact).toBe(true);
     expect(knowledgeIndexBackend('faiss-hnsw').exact).toBe(false);
+    expect(knowledgeIndexBackend('faiss-ivf-pq').exact).toBe(false);
   });
 
   it('says how to install faiss when its native module cannot load, instead of falling back', () => {
@@ -65,13 +73,7 @@ describe.skipIf(faissSkip !== null)('FaissIndex', () => {
     const dimension = 4;
     const index = new FaissIndex(dimension, { kind: 'hnsw', hnswM: 8, efSearch: 64 });
     const random = seededRandom(12);
-    const vectors = new Map<string, Float32Array>();
-    const entries = [];
-    for (let i = 0; i < 3000; i++) {
-      const vector = randomVector(random, dimension);
-      vectors.set(`v${i}`, vector);
-      entries.push({ id: `v${i}`, vector });
-    }
+    const { vectors, entries } = randomEntries(random, 3000, dimension);
     await index.add(entries);
     const removed = [...vectors.keys()].slice(0, 1100);
     expect(await index.remove(removed)).toBe(1100);
@@ -91,7 +93,36 @@ describe.skipIf(faissSkip !== null)('FaissIndex', () => {
     await index.dispose();
   });
 
+  it('IVF-PQ scans compact codes but returns exact scores: the top-1 of near-duplicate queries, the exact vector from get', async () => {
+    const dimension = 32;
+    // pqM 4: 8 dimensions per byte, as the 1M configuration uses; rescore 8 × k candidates exactly.
+    const index = new FaissIndex(dimension, { kind: 'ivf', storage: 'PQ', nlist: 8, nprobe: 8, pqM: 4, rescore: 8, trainAt: 1000, threads: 1 });
+    const random = seededRandom(21);
+    const { vectors, entries } = randomEntries(random, 3000, dimension);
+    await index.add(entries.slice(0, 999));
+    expect(index.trained).toBe(false);
+    await index.add(entries.slice(999));
+    expect(index.trained).toBe(true);
+    let agree = 0;
+    for (let q = 0; q < 100; q++) {
+      // A paraphrase's key: a stored key plus noise (cos ≈ 0.8), the case RECIPE retrieval must get right.
+      const source = vectors.get(`v${Math.floor(random() * 3000)}`)!;
+      const query = source.map((value) => value + 0.75 * (random() + random() + random() - 1.5));
+      const hits = await index.search(query, 2);
+      // Scores are the rescored float32 inner products, not PQ estimates.
+      for (const hit of hits) expect(hit.score).toBeCloseTo(naiveDot(vectors.get(hit.id)!, query), 3);
+      if (hits[0]!.id === bruteForceTopK(vectors, query, 1)[0]!.id) agree++;
+    }
+    expect(agree).toBeGreaterThanOrEqual(98);
+    expect(await index.get('v1234')).toEqual(vectors.get('v1234'));
+    await index.dispose();
+  });
+
   it('rejects bad options with the fix', () => {
+    expect(() => new FaissIndex(30, { kind: 'ivf', storage: 'PQ', pqM: 4 })).toThrow(/pqM \(4\) must divide the dimension \(30\)/);
+    expect(() => new FaissIndex(32, { kind: 'hnsw', storage: 'PQ' })).toThrow(/storage "PQ" needs kind "ivf"/);
+    expect(() => new FaissIndex(32, { kind: 'ivf', storage: 'PQ', nlist: 4, trainAt: 100 })).toThrow(/trainAt \(100\) must be ≥ 256 for PQ/);
+    expect(() => new FaissIndex(32, { kind: 'ivf', storage: 'OPQ' as 'PQ' })).toThrow(/storage must be "Flat", "SQ8" or "PQ"/);
     expect(() => new FaissIndex(4, { kind: 'ivf', nlist: 64, trainAt: 10 })).toThrow(/trainAt \(10\) must be ≥ nlist \(64\)/);
     expect(() => new FaissIndex(4, { kind: 'hnsw', efSearch: 0 })).toThrow(/efSearch must be a positive integer/);
     expect(() => new FaissIndex(4, { kind: 'graph' as 'hnsw' })).toThrow(/Unknown faiss index kind "graph"/);

@@ -9,6 +9,7 @@ import { FaissIndex } from '../faiss-index.js';
 import { loadFaiss } from '../faiss-native.js';
 import { innerProduct } from '../inner-product.js';
 import { createKnowledgeIndex } from '../knowledge-index-registry.js';
+import { loadAverage, waitForQuiet, type PhaseLoad, type QuietPolicy } from './machine-load.js';
 import type { VectorDataset } from './vector-dataset.js';
 
 export interface LatencySummary {
@@ -25,13 +26,16 @@ export interface BackendMeasurement {
   /** Bulk insert of all N (batches of `insertBatch`), vectors per second and ms per vector. */
   insert: { seconds: number; perSecond: number; msPerEdit: number; batch: number };
   /** One-vector `add` calls at size N (what one edit costs the index). */
-  singleInsert: LatencySummary;
-  /** Single-query `search(q, k)` with k = the repository's candidate count. */
-  query: LatencySummary & { k: number };
+  singleInsert: LatencySummary & { load?: PhaseLoad };
+  /**
+   * Single-query `search(q, k)` with k = the repository's candidate count; cpuMeanMs = process CPU
+   * time per query (all threads), which the other jobs on the shared cores inflate far less than wall time.
+   */
+  query: LatencySummary & { k: number; cpuMeanMs?: number; load?: PhaseLoad };
   /** Share of queries whose true best match (exact scan) is the best after exact rescoring of the k candidates. */
   recallAt1: number;
   /** Recall at each tried setting of the search knob (efSearch / nprobe), when tuned. */
-  sweep?: Array<{ parameter: string; value: number; recallAt1: number; p50Ms: number }>;
+  sweep?: Array<{ parameter: string; value: number; recallAt1: number; p50Ms: number; cpuMeanMs?: number; load?: PhaseLoad }>;
   /** Process RSS growth per stored vector (server memory for chroma). */
   memoryBytesPerEdit: number;
   /** Bytes on disk per vector: the backend's files (lancedb, chroma), its written index (faiss) or the snapshot's keys (exact). */
@@ -56,6 +60,8 @@ export interface MeasureOptions {
   latencyQueries?: number;
   /** A running Chroma server (its RSS and data directory are what chroma costs). */
   chroma?: { host: string; port: number; pid: number; directory: string };
+  /** Wait for a quieter machine before each latency phase (never before builds). */
+  quiet?: QuietPolicy;
   log: (line: string) => void;
 }
 
@@ -99,21 +105,28 @@ function rescoredBest(hits: readonly { id: string }[], dataset: VectorDataset, q
   return best;
 }
 
-async function timeQueries(index: KnowledgeIndex, options: MeasureOptions): Promise<{ latencies: number[]; recall: number }> {
+async function timeQueries(index: KnowledgeIndex, options: MeasureOptions): Promise<{ latencies: number[]; recall: number; cpuMeanMs: number; load: PhaseLoad }> {
   const { dataset, truth, k } = options;
   const queries = Math.min(dataset.queryCount, options.latencyQueries ?? dataset.queryCount);
   const latencies: number[] = [];
   let correct = 0;
+  const waitedSeconds = await waitForQuiet(options.quiet, options.log);
+  const start = loadAverage();
   // Warm-up: first queries touch cold pages and JIT paths.
   for (let q = 0; q < Math.min(10, queries); q++) await index.search(dataset.query(q), k);
+  let cpuMicros = 0;
   for (let q = 0; q < queries; q++) {
     const query = dataset.query(q);
+    const cpu = process.cpuUsage();
     const started = performance.now();
     const hits = await index.search(query, k);
     latencies.push(performance.now() - started);
+    const used = process.cpuUsage(cpu);
+    cpuMicros += used.user + used.system;
     if (rescoredBest(hits, dataset, query) === truth[q]) correct++;
   }
-  return { latencies, recall: correct / queries };
+  const load = { start, end: loadAverage(), ...(waitedSeconds > 0 ? { waitedSeconds } : {}) };
+  return { latencies, recall: correct / queries, cpuMeanMs: Math.round(cpuMicros / queries) / 1000, load };
 }
 
 /** Inserts the dataset into one backend and measures it (see BackendMeasurement). */
@@ -144,8 +157,8 @@ export async function measureIndexBackend(options: MeasureOptions): Promise<Back
       sweep = [];
       for (const value of options.sweep.values) {
         index.setSearchParameter(value);
-        const { latencies, recall } = await timeQueries(index, options);
-        sweep.push({ parameter: options.sweep.parameter, value, recallAt1: recall, p50Ms: summarise(latencies).p50Ms });
+        const { latencies, recall, cpuMeanMs, load } = await timeQueries(index, options);
+        sweep.push({ parameter: options.sweep.parameter, value, recallAt1: recall, p50Ms: summarise(latencies).p50Ms, cpuMeanMs, load });
         log(`  ${backend}: ${options.sweep.parameter}=${value} recall@1 ${recall.toFixed(3)} p50 ${summarise(latencies).p50Ms} ms`);
         if (recall >= options.recallGoal) break;
       }
@@ -153,17 +166,20 @@ export async function measureIndexBackend(options: MeasureOptions): Promise<Back
       options.parameters[options.sweep.parameter] = chosen.value;
       if (chosen.recallAt1 < options.recallGoal) notes.push(`recall goal ${options.recallGoal} not reached at ${chosen.parameter} ≤ ${chosen.value}`);
     }
-    const { latencies, recall } = await timeQueries(index, options);
+    const { latencies, recall, cpuMeanMs, load } = await timeQueries(index, options);
     if (options.latencyQueries !== undefined && options.latencyQueries < dataset.queryCount) notes.push(`query latency timed on ${options.latencyQueries} of the ${dataset.queryCount} queries`);
 
     // One-vector adds at size N (fresh ids beyond the dataset, reusing its vectors).
     const single: number[] = [];
+    const singleWaited = await waitForQuiet(options.quiet, log);
+    const singleStart = loadAverage();
     for (let i = 0; i < SINGLE_INSERTS; i++) {
       const row = i % size;
       const started = performance.now();
       await index.add([{ id: `extra${i}`, vector: dataset.base.subarray(row * dimension, (row + 1) * dimension) }]);
       single.push(performance.now() - started);
     }
+    const singleLoad: PhaseLoad = { start: singleStart, end: loadAverage(), ...(singleWaited > 0 ? { waitedSeconds: singleWaited } : {}) };
     if (index instanceof BatchedIndex) {
       const started = performance.now();
       await index.flush();
@@ -178,8 +194,8 @@ export async function measureIndexBackend(options: MeasureOptions): Promise<Back
       size,
       parameters: { ...options.parameters },
       insert: { seconds: insertSeconds, perSecond: size / insertSeconds, msPerEdit: (insertSeconds * 1000) / size, batch: INSERT_BATCH },
-      singleInsert: summarise(single),
-      query: { ...summarise(latencies), k: options.k },
+      singleInsert: { ...summarise(single), load: singleLoad },
+      query: { ...summarise(latencies), k: options.k, cpuMeanMs, load },
       recallAt1: recall,
       ...(sweep ? { sweep } : {}),
       memoryBytesPerEdit: Math.round(memoryBytesPerEdit),

@@ -5,6 +5,7 @@ import { loadModel } from '@recipe-kit/llm-adapters';
 import { RecipeEncoder } from '@recipe-kit/prompt-encoder';
 import { createKnowledgeIndex } from '../knowledge-index-registry.js';
 import { KnowledgeRepository } from '../knowledge-repository.js';
+import { loadAverage, waitForQuiet, type PhaseLoad, type QuietPolicy } from './machine-load.js';
 import { summarise, type LatencySummary } from './measure-index-backend.js';
 import { createVectorDataset } from './vector-dataset.js';
 
@@ -34,6 +35,8 @@ export interface EndToEndResult {
   ratioToOneKey: number;
   /** Probes that retrieved something with the keys stored (random keys should lose to the sentinel). */
   hitsWithKeys: number;
+  /** Load average around each latency phase (query + retrieve timings) with 0, 1 and storedKeys keys. */
+  load?: { empty: PhaseLoad; oneKey: PhaseLoad; full: PhaseLoad };
 }
 
 export interface EndToEndOptions {
@@ -43,7 +46,16 @@ export interface EndToEndOptions {
   indexBackend: string;
   parameters: Record<string, number>;
   probes: number;
+  quiet?: QuietPolicy;
   log: (line: string) => void;
+}
+
+/** Runs one latency phase after waiting for a quieter machine (if asked), recording the load around it. */
+async function phase<T>(quiet: QuietPolicy | undefined, log: (line: string) => void, run: () => Promise<T>): Promise<{ value: T; load: PhaseLoad }> {
+  const waitedSeconds = await waitForQuiet(quiet, log);
+  const start = loadAverage();
+  const value = await run();
+  return { value, load: { start, end: loadAverage(), ...(waitedSeconds > 0 ? { waitedSeconds } : {}) } };
 }
 
 async function timeEach(probes: readonly QueryContinuation[], run: (probe: QueryContinuation) => Promise<unknown>): Promise<LatencySummary> {
@@ -85,8 +97,8 @@ export async function measureRecipeEndToEnd(options: EndToEndOptions): Promise<E
   });
   const score = (probe: QueryContinuation) => editor.scoreContinuations([probe]);
   const retrieve = (probe: QueryContinuation) => editor.retrieve([probe.queryText]);
-  const emptyQuery = await timeEach(probes, score);
-  const emptyRetrieve = await timeEach(probes, retrieve);
+  const empty = await phase(options.quiet, log, async () => [await timeEach(probes, score), await timeEach(probes, retrieve)] as const);
+  const [emptyQuery, emptyRetrieve] = empty.value;
   log(`  end-to-end: empty repository, query p50 ${emptyQuery.p50Ms} ms, retrieve p50 ${emptyRetrieve.p50Ms} ms`);
 
   const dataset = createVectorDataset({ dimension: keyWidth, size: options.storedKeys, queries: 1, noise: 0, seed: 7 });
@@ -94,8 +106,8 @@ export async function measureRecipeEndToEnd(options: EndToEndOptions): Promise<E
   const request = edits.requests[0]!;
   const add = (row: number) => repository!.add(`synthetic-${row}`, dataset.base.subarray(row * keyWidth, (row + 1) * keyWidth), { prompt, request, createdAt: '2026-01-01T00:00:00.000Z' });
   await add(0);
-  const oneKeyQuery = await timeEach(probes, score);
-  const oneKeyRetrieve = await timeEach(probes, retrieve);
+  const oneKey = await phase(options.quiet, log, async () => [await timeEach(probes, score), await timeEach(probes, retrieve)] as const);
+  const [oneKeyQuery, oneKeyRetrieve] = oneKey.value;
   log(`  end-to-end: one key, query p50 ${oneKeyQuery.p50Ms} ms, retrieve p50 ${oneKeyRetrieve.p50Ms} ms`);
   const fillStarted = performance.now();
   // Bulk import through KnowledgeRepository.addMany (same checks as add; one index call per 10k keys).
@@ -109,8 +121,8 @@ export async function measureRecipeEndToEnd(options: EndToEndOptions): Promise<E
   }
   const fillSeconds = (performance.now() - fillStarted) / 1000;
   log(`  end-to-end: stored ${options.storedKeys} keys in ${fillSeconds.toFixed(1)} s`);
-  const fullQuery = await timeEach(probes, score);
-  const fullRetrieve = await timeEach(probes, retrieve);
+  const full = await phase(options.quiet, log, async () => [await timeEach(probes, score), await timeEach(probes, retrieve)] as const);
+  const [fullQuery, fullRetrieve] = full.value;
   const hitsWithKeys = (await editor.retrieve(probes.map((probe) => probe.queryText))).filter((result) => result.hits.length > 0).length;
   log(`  end-to-end: ${options.storedKeys} keys, query p50 ${fullQuery.p50Ms} ms, retrieve p50 ${fullRetrieve.p50Ms} ms`);
   // No restore(): clearing a million entries is not what is measured; the index is simply dropped.
@@ -134,5 +146,6 @@ export async function measureRecipeEndToEnd(options: EndToEndOptions): Promise<E
     ratio: fullQuery.p50Ms / emptyQuery.p50Ms,
     ratioToOneKey: fullQuery.p50Ms / oneKeyQuery.p50Ms,
     hitsWithKeys,
+    load: { empty: empty.load, oneKey: oneKey.load, full: full.load },
   };
 }

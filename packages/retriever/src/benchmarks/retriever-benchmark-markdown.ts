@@ -1,8 +1,10 @@
 import path from 'node:path';
+import type { PhaseLoad } from './machine-load.js';
 import type { RetrieverBenchmarkReport } from './retriever-benchmark.js';
 
 const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : '—');
 const count = (value: number): string => (value >= 1_000_000 ? `${value / 1_000_000}M` : value >= 1000 ? `${value / 1000}k` : String(value));
+const phaseLoad = (load: PhaseLoad | undefined): string => (load === undefined ? '—' : `${load.start[0]} → ${load.end[0]}${load.waitedSeconds !== undefined ? ` (waited ${Math.round(load.waitedSeconds)} s)` : ''}`);
 const bytes = (value: number): string => (!Number.isFinite(value) ? '—' : value >= 1024 ? `${(value / 1024).toFixed(1)} KiB` : `${Math.round(value)} B`);
 
 /** The benchmark as Markdown: one table per key width, then durability and the RECIPE end-to-end ratio. */
@@ -11,7 +13,7 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
   const lines = [
     '# Retriever backends at scale',
     '',
-    `${(report.runs ?? [report.createdAt]).join(' + ')}${(report.runs?.length ?? 1) > 1 ? ' (runs; each row\'s is in the JSON)' : ''}, git ${report.git}; ${machine.cpus}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}; load average at the end ${machine.loadAverage.join(' / ')} (the 2 cores are shared with other jobs, so latencies are noisy upper bounds).`,
+    `${(report.runs ?? [report.createdAt]).join(' + ')}${(report.runs?.length ?? 1) > 1 ? ' (runs; each row\'s is in the JSON)' : ''}, git ${report.git}; ${machine.cpus}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}; load average at the end ${machine.loadAverage.join(' / ')} (the 2 cores are shared with other jobs, so wall-clock latencies are noisy upper bounds; each latency phase records the 1-minute load at its start and end, and the process CPU time per query, which the other jobs inflate far less).`,
     '',
     `Data: random unit keys (i.i.d. Gaussian, normalised); ${settings.queries} queries, each a noisy copy of a random stored key (noise norm ${settings.noise}, cos ≈ ${fixed(1 / Math.sqrt(1 + settings.noise ** 2), 2)}). ` +
       `Queries are single \`search(q, ${settings.k})\` calls (the repository fetches ${settings.k} candidates and rescores them exactly); recall@1 = share of queries whose exact-scan best key is the best after that rescoring. ` +
@@ -22,8 +24,8 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
   ];
   for (const dimension of [...new Set(report.results.map((result) => result.dimension))]) {
     lines.push(`## Key width ${dimension}`, '');
-    lines.push('| N | backend | settings | inserts/s | single add p50 / p99 (ms) | query p50 / p99 (ms) | recall@1 | memory / edit | disk / edit | reopen (s) |');
-    lines.push('|---|---|---|---|---|---|---|---|---|---|');
+    lines.push('| N | backend | settings | inserts/s | single add p50 / p99 (ms) | query p50 / p99 (ms) | query CPU (ms) | load during queries | recall@1 | memory / edit | disk / edit | reopen (s) |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const result of report.results.filter((candidate) => candidate.dimension === dimension)) {
       const knobs = Object.entries(result.parameters)
         .filter(([name, value]) => name !== 'threads' || value !== 1)
@@ -31,7 +33,7 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
         .join(', ');
       lines.push(
         `| ${count(result.size)} | ${result.backend} | ${knobs || '—'} | ${fixed(result.insert.perSecond, 0)} | ${fixed(result.singleInsert.p50Ms, 3)} / ${fixed(result.singleInsert.p99Ms, 3)} | ` +
-          `${fixed(result.query.p50Ms, 2)} / ${fixed(result.query.p99Ms, 2)} | ${fixed(result.recallAt1, 3)} | ${bytes(result.memoryBytesPerEdit)} | ${bytes(result.diskBytesPerEdit)} | ${fixed(result.reopenSeconds, 2)} |`,
+          `${fixed(result.query.p50Ms, 2)} / ${fixed(result.query.p99Ms, 2)} | ${result.query.cpuMeanMs === undefined ? '—' : fixed(result.query.cpuMeanMs, 2)} | ${phaseLoad(result.query.load)} | ${fixed(result.recallAt1, 3)} | ${bytes(result.memoryBytesPerEdit)} | ${bytes(result.diskBytesPerEdit)} | ${fixed(result.reopenSeconds, 2)} |`,
       );
     }
     lines.push('');
@@ -47,7 +49,7 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
   if (sweeps.length > 0) {
     lines.push('## Tuning sweeps (recall@1, query p50 ms)', '');
     for (const result of sweeps) {
-      lines.push(`- ${result.backend}, width ${result.dimension}, N ${count(result.size)}: ${result.sweep!.map((point) => `${point.parameter} ${point.value} → ${fixed(point.recallAt1, 3)} @ ${fixed(point.p50Ms, 2)} ms`).join('; ')}`);
+      lines.push(`- ${result.backend}, width ${result.dimension}, N ${count(result.size)}: ${result.sweep!.map((point) => `${point.parameter} ${point.value} → ${fixed(point.recallAt1, 3)} @ ${fixed(point.p50Ms, 2)} ms${point.cpuMeanMs === undefined ? '' : ` (CPU ${fixed(point.cpuMeanMs, 2)} ms, load ${phaseLoad(point.load)})`}`).join('; ')}`);
     }
     lines.push('');
   }
@@ -70,11 +72,11 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
       `RECIPE on \`${relative(e2e.model)}\` (checkpoint \`${path.basename(e2e.checkpoint)}\`, tensor backend ${e2e.tensorBackend}), one probe per \`scoreContinuations\` call, ${e2e.probes} probes; ` +
         `${count(e2e.storedKeys)} random keys (width ${e2e.keyWidth}) inserted into its repository through KnowledgeRepository.addMany in batches of 10k (${fixed(e2e.fillSeconds, 1)} s), index ${e2e.indexBackend} (${Object.entries(e2e.parameters).map(([name, value]) => `${name} ${value}`).join(', ')}).`,
       '',
-      '| stored keys | query p50 / p99 (ms) | retrieve p50 / p99 (ms) |',
-      '|---|---|---|',
-      `| 0 | ${fixed(e2e.emptyQuery.p50Ms, 2)} / ${fixed(e2e.emptyQuery.p99Ms, 2)} | ${fixed(e2e.emptyRetrieve.p50Ms, 2)} / ${fixed(e2e.emptyRetrieve.p99Ms, 2)} |`,
-      `| 1 | ${fixed(e2e.oneKeyQuery.p50Ms, 2)} / ${fixed(e2e.oneKeyQuery.p99Ms, 2)} | ${fixed(e2e.oneKeyRetrieve.p50Ms, 2)} / ${fixed(e2e.oneKeyRetrieve.p99Ms, 2)} |`,
-      `| ${count(e2e.storedKeys)} | ${fixed(e2e.fullQuery.p50Ms, 2)} / ${fixed(e2e.fullQuery.p99Ms, 2)} | ${fixed(e2e.fullRetrieve.p50Ms, 2)} / ${fixed(e2e.fullRetrieve.p99Ms, 2)} |`,
+      '| stored keys | query p50 / p99 (ms) | retrieve p50 / p99 (ms) | 1-min load (start → end) |',
+      '|---|---|---|---|',
+      `| 0 | ${fixed(e2e.emptyQuery.p50Ms, 2)} / ${fixed(e2e.emptyQuery.p99Ms, 2)} | ${fixed(e2e.emptyRetrieve.p50Ms, 2)} / ${fixed(e2e.emptyRetrieve.p99Ms, 2)} | ${phaseLoad(e2e.load?.empty)} |`,
+      `| 1 | ${fixed(e2e.oneKeyQuery.p50Ms, 2)} / ${fixed(e2e.oneKeyQuery.p99Ms, 2)} | ${fixed(e2e.oneKeyRetrieve.p50Ms, 2)} / ${fixed(e2e.oneKeyRetrieve.p99Ms, 2)} | ${phaseLoad(e2e.load?.oneKey)} |`,
+      `| ${count(e2e.storedKeys)} | ${fixed(e2e.fullQuery.p50Ms, 2)} / ${fixed(e2e.fullQuery.p99Ms, 2)} | ${fixed(e2e.fullRetrieve.p50Ms, 2)} / ${fixed(e2e.fullRetrieve.p99Ms, 2)} | ${phaseLoad(e2e.load?.full)} |`,
       '',
       `Ratio of query p50 with ${count(e2e.storedKeys)} keys to none: **${fixed(e2e.ratio, 2)}×**; to one key: **${fixed(e2e.ratioToOneKey, 2)}×** ` +
         `(an empty repository skips query encoding and retrieval; from one key on, every query pays the query encoder, so the second ratio is what the repository's size costs). ${e2e.hitsWithKeys} of ${e2e.probes} probes retrieved a random key.`,

@@ -50,20 +50,30 @@ export interface RetrieverBenchmarkReport {
 const USAGE = `Usage: node packages/retriever/dist/benchmarks/retriever-benchmark.js [options]
   --sizes LIST          sizes at the micro key width 256 (default 10000,100000,1000000)
   --wide-sizes LIST     sizes at RECIPE's width 4096 (default 10000,100000)
-  --backends LIST       backends (default exact,faiss-flat,faiss-hnsw,faiss-ivf,faiss-ivf-sq8,lancedb,chroma)
+  --backends LIST       backends (default exact,faiss-flat,faiss-hnsw,faiss-hnsw-sq8,faiss-ivf,faiss-ivf-sq8,faiss-ivf-pq,lancedb,chroma)
   --queries N           queries per measurement (default 200)
   --end-to-end N        keys stored for the RECIPE end-to-end ratio (default 1000000; 0 skips)
-  --end-to-end-backend  index backend for it (default faiss-ivf)
+  --end-to-end-backend  index backend for it (default faiss-ivf-pq)
   --out DIR             result directory (default bench-results/retriever)
   --append              keep the results in <out>/latest.json and add this invocation's (each row keeps its run's time)
   --no-limits           measure every backend at every size (no per-backend size limits)
   --threads N           OpenMP threads for faiss (default 1)
+  --quiet-load X        before each latency phase (never before a build), wait until the 1-minute load
+                        average is below X (default 0: do not wait) ...
+  --quiet-wait S        ... for at most S seconds (default 300); the load at each phase's start and end is recorded either way
 `;
 
 /** Per-backend size limits: beyond them the build alone would blow the ~20-minute budget on 2 cores. */
+/** Per-backend size limits: beyond them the build alone would blow the run's time budget on 2 shared cores. */
+const HNSW_LIMIT = {
+  256: 100_000,
+  4096: 0,
+  reason: 'HNSW construction in Debian\'s generic (SSE, no AVX2) libfaiss build ran at ~485 inserts/s at 100k × 256 on 2 threads and slows as the graph grows: 1M would take ≈ 40 min, and reopening rebuilds the graph',
+};
 const LIMITS: Record<string, { 256: number; 4096: number; reason: string }> = {
-  'faiss-hnsw': { 256: 10_000, 4096: 0, reason: 'HNSW construction in Debian\'s generic libfaiss build (efConstruction 40, one thread) ran at ~250 inserts/s at 10k × 256 (72/s at width 4096) on this shared machine and slows as the graph grows; a 100k build did not finish within 11 minutes, beyond this run\'s budget' },
-  chroma: { 256: 10_000, 4096: 0, reason: 'Chroma inserts over HTTP at ~150 vectors/s at width 256 and ~56/s at width 4096 on this shared machine: 100k would take > 10 min, 1M > 1.5 h' },
+  'faiss-hnsw': HNSW_LIMIT,
+  'faiss-hnsw-sq8': HNSW_LIMIT,
+  chroma: { 256: 100_000, 4096: 10_000, reason: 'Chroma inserts over HTTP at ~150 vectors/s at width 256 and ~56/s at width 4096 on this shared machine: 1M would take > 1.5 h' },
   lancedb: { 256: 100_000, 4096: 100_000, reason: 'LanceDB takes JS number arrays per row (no zero-copy path in this binding) and rebuilds/optimises its IVF index as it grows; 1M did not fit this run\'s time budget on the shared 2 cores' },
   'faiss-ivf-sq8': { 256: 0, 4096: 1_000_000, reason: 'SQ8 is for the wide keys; at width 256 float32 IVF fits easily' },
 };
@@ -72,12 +82,23 @@ function nlistFor(size: number): number {
   return size <= 20_000 ? 128 : size <= 200_000 ? 512 : 2048;
 }
 
+/** The recommended 1M+ configuration (faiss-ivf-pq): PQ codes of dimension / 8 bytes (width 256) or / 16 (width 4096). */
+export function pqParametersFor(size: number, dimension: number, threads: number): Record<string, number> {
+  const nlist = nlistFor(size);
+  return { threads, nlist, trainAt: Math.min(size, Math.max(39 * nlist, 20_000)), pqM: dimension <= 256 ? dimension / 8 : dimension / 16, rescore: 16 };
+}
+
 function parametersFor(backend: string, size: number, dimension: number, threads: number): { parameters: Record<string, number>; sweep?: { parameter: 'efSearch' | 'nprobe'; values: number[] } } {
   if (backend === 'faiss-flat') return { parameters: { threads } };
   if (backend === 'faiss-hnsw' || backend === 'faiss-hnsw-sq8') return { parameters: { threads, hnswM: 32, ...(backend === 'faiss-hnsw-sq8' ? { trainAt: Math.min(size, 20_000) } : {}) }, sweep: { parameter: 'efSearch', values: [16, 32, 64, 128, 256, 512] } };
+  const nprobes = (nlist: number) => [1, 2, 4, 8, 16, 32, 64, 128, 192, 256, 384, 512].filter((value) => value <= nlist / 4);
+  if (backend === 'faiss-ivf-pq') {
+    const parameters = pqParametersFor(size, dimension, threads);
+    return { parameters, sweep: { parameter: 'nprobe', values: nprobes(parameters['nlist']!) } };
+  }
   if (backend === 'faiss-ivf' || backend === 'faiss-ivf-sq8') {
     const nlist = nlistFor(size);
-    return { parameters: { threads, nlist, trainAt: Math.min(size, Math.max(39 * nlist, 20_000)) }, sweep: { parameter: 'nprobe', values: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].filter((value) => value <= nlist / 4) } };
+    return { parameters: { threads, nlist, trainAt: Math.min(size, Math.max(39 * nlist, 20_000)) }, sweep: { parameter: 'nprobe', values: nprobes(nlist) } };
   }
   // Rows cross into LanceDB as JS number arrays: bound a write to ~5M floats.
   if (backend === 'lancedb') return { parameters: { batchRows: Math.min(20_000, Math.round(5_000_000 / dimension)), indexAt: 50_000, nprobes: 32 } };
@@ -172,6 +193,8 @@ async function main(): Promise<void> {
       append: { type: 'boolean' },
       'no-limits': { type: 'boolean' },
       threads: { type: 'string' },
+      'quiet-load': { type: 'string' },
+      'quiet-wait': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -184,7 +207,8 @@ async function main(): Promise<void> {
     process.stderr.write(`[retriever-bench] ${line}\n`);
   };
   const settings = { queries: Number(values.queries ?? 200), noise: 0.75, recallGoal: 0.99, k: 4, faissThreads: Number(values.threads ?? 1) };
-  const backends = (values.backends ?? 'exact,faiss-flat,faiss-hnsw,faiss-ivf,faiss-ivf-sq8,lancedb,chroma').split(',');
+  const backends = (values.backends ?? 'exact,faiss-flat,faiss-hnsw,faiss-hnsw-sq8,faiss-ivf,faiss-ivf-sq8,faiss-ivf-pq,lancedb,chroma').split(',');
+  const quiet = { belowLoad: Number(values['quiet-load'] ?? 0), maxWaitSeconds: Number(values['quiet-wait'] ?? 300) };
   const configs: Array<{ dimension: 256 | 4096; size: number }> = [
     ...list(values.sizes, [10_000, 100_000, 1_000_000]).map((size) => ({ dimension: 256 as const, size })),
     ...list(values['wide-sizes'], [10_000, 100_000]).map((size) => ({ dimension: 4096 as const, size })),
@@ -261,6 +285,7 @@ async function main(): Promise<void> {
           recallGoal: settings.recallGoal,
           ...((backend === 'exact' || backend === 'faiss-flat') && size * dimension > 25_000_000 ? { latencyQueries: 50 } : {}),
           log,
+          quiet,
           ...(sweep ? { sweep } : {}),
           ...(server ? { chroma: { host: server.host, port: server.port, pid: server.pid, directory: server.directory } } : {}),
         });
@@ -286,7 +311,7 @@ async function main(): Promise<void> {
   }
   const storedKeys = Number(values['end-to-end'] ?? 1_000_000);
   if (storedKeys > 0) {
-    const indexBackend = values['end-to-end-backend'] ?? 'faiss-ivf';
+    const indexBackend = values['end-to-end-backend'] ?? 'faiss-ivf-pq';
     const chosen = results.filter((result) => result.backend === indexBackend && result.dimension === 256).sort((a, b) => Math.abs(a.size - storedKeys) - Math.abs(b.size - storedKeys))[0];
     // The knob tuned on random keys of the same size (nprobe / efSearch), else the backend's defaults.
     const { parameters } = parametersFor(indexBackend, storedKeys, 256, settings.faissThreads);
@@ -300,6 +325,7 @@ async function main(): Promise<void> {
       indexBackend,
       parameters,
       probes: 100,
+      quiet,
       log,
     });
     await write();
