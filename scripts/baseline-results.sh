@@ -27,12 +27,19 @@ split=(); [ "$dataset" = counterfact ] && split=(--split eval)
 declare -A options=([rome]="--editor-option context-templates=memit" [wilke]="--editor-option context-templates=memit" [mend]="--editor-option unreachable-targets=skip" [malmen]="--editor-option unreachable-targets=skip")
 for pair in "${pairs[@]}"; do
   t=${pair%%:*}; limit=${pair##*:}
-  for editor in ${editors//,/ }; do
-    dir="$out/$editor-T$t"
+  for entry in ${editors//,/ }; do
+    # A variant is EDITOR+KEY=VALUE[+KEY=VALUE...]: extra editor options, its own run directory
+    # (rome+fact-token=last → rome-fact-token-last-T1).
+    editor=${entry%%+*}; variant=(); dir="$out/$editor-T$t"
+    if [ "$entry" != "$editor" ]; then
+      IFS=+ read -ra extra <<< "${entry#*+}"
+      for pair_option in "${extra[@]}"; do variant+=(--editor-option "$pair_option"); done
+      dir="$out/$(echo "$entry" | tr '+=' '--')-T$t"
+    fi
     [ -f "$dir/summary.json" ] && continue
-    echo "$(date -u +%H:%M:%S) $editor T=$t (limit $limit)" >&2
+    echo "$(date -u +%H:%M:%S) $entry T=$t (limit $limit)" >&2
     "${cli[@]}" eval --editor "$editor" --model "$model" --dataset "$dataset" --data "$data" "${split[@]}" \
-      --protocol lifelong --edits "$t" --limit "$limit" --seed 0 --skip-overlong --out "$dir" ${options[$editor]:-} >/dev/null
+      --protocol lifelong --edits "$t" --limit "$limit" --seed 0 --skip-overlong --out "$dir" ${options[$editor]:-} "${variant[@]}" >/dev/null
   done
 done
 mapfile -t runs < <(find "$out" -mindepth 2 -maxdepth 2 -name summary.json -printf '%h\n' | sort)

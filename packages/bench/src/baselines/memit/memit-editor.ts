@@ -54,10 +54,10 @@ export class MemitEditor extends WeightEditor {
     const { layers } = this.settings;
     const last = layers[layers.length - 1] as number;
     const { hiddenSize: d, intermediateSize: f } = this.model.dimensions;
-    const edits = requests.map((request) => prepareEditRows(this.model, request, this.templates));
+    const edits = requests.map((request) => prepareEditRows(this.model, request, this.templates, this.settings.factToken));
     const targets = edits.map((rows) => optimiseTargetValue(this.model, rows, { ...this.settings, layer: last, site: 'residual' }).target);
     const n = edits.length;
-    const captureRows = edits.flatMap((rows) => rows.rewriting.map((row) => ({ ids: row.ids, position: row.subjectIndex })));
+    const captureRows = edits.flatMap((rows) => rows.rewriting.map((row) => ({ ids: row.ids, position: row.lookupIndex })));
     for (const [index, layer] of layers.entries()) {
       const [keys, hidden] = captureActivations(this.model, captureRows, [{ site: 'mlpKeys', layer }, { site: 'residual', layer: last }]) as [Float32Array, Float32Array];
       const averagedKeys = new Float64Array(n * f);

@@ -1,6 +1,7 @@
 import type { CausalLanguageModel } from '@recipe-kit/core';
 import { MICRO_HIDDEN_SIZE } from '../rome/rome-settings.js';
 import type { TargetValueSettings } from '../shared/optimise-target-value.js';
+import type { FactToken } from '../shared/prepare-edit-rows.js';
 
 /** MEMIT's hyperparameters (spec §5.1), per architecture. */
 export interface MemitSettings extends Omit<TargetValueSettings, 'layer' | 'site'> {
@@ -10,6 +11,8 @@ export interface MemitSettings extends Omit<TargetValueSettings, 'layer' | 'site
   lambda: number;
   /** Shrinkage ε of C + ε·(tr C / f)·I. */
   epsilon: number;
+  /** The token whose keys are rewritten (spec §0.4; see RomeSettings.factToken). */
+  factToken: FactToken;
 }
 
 /** The intermediate sizes λ = 15000 was set for (GPT-J-6B, LLaMA-2-7B). */
@@ -34,5 +37,6 @@ export function defaultMemitSettings(model: CausalLanguageModel, layers: number[
     klFactor: 0.0625,
     lambda: (15000 * model.dimensions.intermediateSize) / reference,
     epsilon: 1e-3,
+    factToken: 'subject_last',
   };
 }

@@ -49,13 +49,13 @@ export function computeRomePatch(
   inverseSecondMoment: Float64Array | null,
 ): RomePatch {
   const weightName = mlpOutputWeightName(model, settings.layer);
-  const rows = prepareEditRows(model, request, templates);
+  const rows = prepareEditRows(model, request, templates, settings.factToken);
   const f = model.dimensions.intermediateSize;
   const d = model.dimensions.hiddenSize;
   const count = rows.rewriting.length;
   const [keys, outputs] = captureActivations(
     model,
-    rows.rewriting.map((row) => ({ ids: row.ids, position: row.subjectIndex })),
+    rows.rewriting.map((row) => ({ ids: row.ids, position: row.lookupIndex })),
     [{ site: 'mlpKeys', layer: settings.layer }, { site: 'mlpOutput', layer: settings.layer }],
   ) as [Float32Array, Float32Array];
   const averageKey = mean(keys, count, f);

@@ -1,5 +1,6 @@
 import type { CausalLanguageModel } from '@recipe-kit/core';
 import type { TargetValueSettings } from '../shared/optimise-target-value.js';
+import type { FactToken } from '../shared/prepare-edit-rows.js';
 
 /** ROME's hyperparameters (spec §4.1), per architecture, for the v* optimisation and the update. */
 export interface RomeSettings extends Omit<TargetValueSettings, 'layer' | 'site'> {
@@ -14,6 +15,8 @@ export interface RomeSettings extends Omit<TargetValueSettings, 'layer' | 'site'
   keys: 'prefix-averaged' | 'original';
   /** Shrinkage ε of C + ε·(tr C / f)·I before it is inverted. */
   epsilon: number;
+  /** The token whose key is rewritten (spec §0.4): the subject's last (reference) or the prompt's last. */
+  factToken: FactToken;
 }
 
 export const ROME_KEY_MODES = ['prefix-averaged', 'original'] as const;
@@ -40,5 +43,6 @@ export function defaultRomeSettings(model: CausalLanguageModel, layer: number): 
     mom2Adjustment: true,
     keys: 'prefix-averaged',
     epsilon: 1e-3,
+    factToken: 'subject_last',
   };
 }

@@ -39,7 +39,7 @@ const norm = (values: ArrayLike<number>): number => Math.sqrt(Array.from(values)
  * Adam, norm clamp, early stop, no step on the last iteration (spec §4.2 step B, §5.2 step A).
  */
 export function optimiseTargetValue(model: CausalLanguageModel, rows: EditRows, settings: TargetValueSettings): TargetValue {
-  const all = [...rows.rewriting.map((row) => ({ ids: row.ids, position: row.subjectIndex })), { ids: rows.essence.ids, position: rows.essence.subjectIndex }];
+  const all = [...rows.rewriting.map((row) => ({ ids: row.ids, position: row.lookupIndex })), { ids: rows.essence.ids, position: rows.essence.lookupIndex }];
   const essenceRow = all.length - 1;
   const batch = tokenBatch(all.map((row) => row.ids));
   const { width } = batch;
@@ -62,7 +62,7 @@ export function optimiseTargetValue(model: CausalLanguageModel, rows: EditRows, 
   const selection = tf.tensor1d(selectedRows, 'int32');
   const targetOneHot = tf.tidy(() => tf.oneHot(tf.tensor1d(selectedTokens, 'int32'), vocabulary)); // [M, V]
   const tokenWeights = tf.tensor1d(weights);
-  const essenceIndex = tf.tensor1d([essenceRow * width + rows.essence.subjectIndex], 'int32');
+  const essenceIndex = tf.tensor1d([essenceRow * width + rows.essence.lookupIndex], 'int32');
   const forwardLogits = (hooks: ForwardHooks): tf.Tensor2D => {
     const logits = model.forward({ ids: batch.ids, attentionMask: batch.mask, hooks, compactLogits: true }).logits; // [rows, width, V]
     return logits.reshape([all.length * width, vocabulary]);

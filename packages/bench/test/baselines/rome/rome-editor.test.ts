@@ -70,7 +70,7 @@ describe('ROME on the synthetic micro LLaMA', { timeout: MICRO_TIMEOUT }, () => 
       const state = new WeightEditState(model);
       applyRomePatch(state, patch);
       const rows = prepareEditRows(model, requests[2] as EditRequest, flat).rewriting;
-      const captured = rows.map((row) => ({ ids: row.ids, position: row.subjectIndex }));
+      const captured = rows.map((row) => ({ ids: row.ids, position: row.lookupIndex }));
       const [outputs] = captureActivations(model, keys === 'original' ? captured.slice(0, 1) : captured, [{ site: 'mlpOutput', layer: LAYER }]) as [Float32Array];
       const d = model.dimensions.hiddenSize;
       const count = outputs.length / d;

@@ -29,8 +29,21 @@ describe('prepareEditRows', () => {
     expect(plain?.ids).toEqual(joint.slice(0, -1));
     expect(plain?.targetIds).toEqual(joint.slice(llama.tokenizer.encode('Anna Berg lives in', { addBos: true }).length));
     expect(plain?.targetStart).toBe(llama.tokenizer.encode('Anna Berg lives in', { addBos: true }).length - 1);
-    expect(llama.tokenizer.decode(plain?.ids.slice(0, (plain?.subjectIndex ?? 0) + 1) ?? [])).toBe('Anna Berg');
+    expect(llama.tokenizer.decode(plain?.ids.slice(0, (plain?.lookupIndex ?? 0) + 1) ?? [])).toBe('Anna Berg');
     expect(llama.tokenizer.decode(rows.essence.ids)).toBe('Anna Berg is a');
+  });
+
+  it('with fact-token=last reads every row at its last prompt token (the essence row at its last token)', () => {
+    const [llama] = models as [DecoderModel];
+    const subjectRows = prepareEditRows(llama, { ...request, targetNew: 'Paris France' }, templates);
+    const rows = prepareEditRows(llama, { ...request, targetNew: 'Paris France' }, templates, 'last');
+    rows.rewriting.forEach((row, i) => {
+      expect(row.lookupIndex).toBe(row.targetStart);
+      expect(row.lookupIndex).toBeGreaterThan(subjectRows.rewriting[i]?.lookupIndex ?? Infinity);
+      expect(llama.tokenizer.decode(row.ids.slice(0, row.lookupIndex + 1))).toMatch(/lives in$/);
+      expect(row.ids).toEqual(subjectRows.rewriting[i]?.ids);
+    });
+    expect(rows.essence.lookupIndex).toBe(rows.essence.ids.length - 1);
   });
 
   it('refuses a subject not in the prompt, an empty target, and a target beyond the context, with the fix', () => {
@@ -56,7 +69,7 @@ describe('optimiseTargetValue', () => {
         const value = optimiseTargetValue(model, rows, { ...settings, site });
         expect(tf.memory().numTensors).toBe(before);
         expect(value.losses.at(-1), `${model.architecture} ${site}: ${value.losses.map((x) => x.toFixed(2))}`).toBeLessThan((value.losses[0] as number) * 0.9);
-        const [initial] = captureActivations(model, [{ ids: rows.rewriting[0]?.ids ?? [], position: rows.rewriting[0]?.subjectIndex ?? 0 }], [{ site, layer: 0 }]);
+        const [initial] = captureActivations(model, [{ ids: rows.rewriting[0]?.ids ?? [], position: rows.rewriting[0]?.lookupIndex ?? 0 }], [{ site, layer: 0 }]);
         expect(Array.from(value.initial)).toEqual(Array.from(initial ?? []));
         const norm = (x: ArrayLike<number>): number => Math.hypot(...Array.from(x));
         // A tight clamp binds: ‖δ‖ ends at (not above) clamp · ‖m₀‖.
