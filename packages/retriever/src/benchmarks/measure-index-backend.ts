@@ -34,6 +34,8 @@ export interface BackendMeasurement {
   query: LatencySummary & { k: number; cpuMeanMs?: number; load?: PhaseLoad };
   /** Share of queries whose true best match (exact scan) is the best after exact rescoring of the k candidates. */
   recallAt1: number;
+  /** Queries timed and scored for recall@1. */
+  queries?: number;
   /** Recall at each tried setting of the search knob (efSearch / nprobe), when tuned. */
   sweep?: Array<{ parameter: string; value: number; recallAt1: number; p50Ms: number; cpuMeanMs?: number; load?: PhaseLoad }>;
   /** Process RSS growth per stored vector (server memory for chroma). */
@@ -197,6 +199,7 @@ export async function measureIndexBackend(options: MeasureOptions): Promise<Back
       singleInsert: { ...summarise(single), load: singleLoad },
       query: { ...summarise(latencies), k: options.k, cpuMeanMs, load },
       recallAt1: recall,
+      queries: Math.min(dataset.queryCount, options.latencyQueries ?? dataset.queryCount),
       ...(sweep ? { sweep } : {}),
       memoryBytesPerEdit: Math.round(memoryBytesPerEdit),
       diskBytesPerEdit: Math.round(diskBytes / size),

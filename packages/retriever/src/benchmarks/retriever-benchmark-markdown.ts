@@ -15,7 +15,7 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
     '',
     `${(report.runs ?? [report.createdAt]).join(' + ')}${(report.runs?.length ?? 1) > 1 ? ' (runs; each row\'s is in the JSON)' : ''}, git ${report.git}; ${machine.cpus}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}; load average at the end ${machine.loadAverage.join(' / ')} (the 2 cores are shared with other jobs, so wall-clock latencies are noisy upper bounds; each latency phase records the 1-minute load at its start and end, and the process CPU time per query, which the other jobs inflate far less).`,
     '',
-    `Data: random unit keys (i.i.d. Gaussian, normalised); ${settings.queries} queries, each a noisy copy of a random stored key (noise norm ${settings.noise}, cos ≈ ${fixed(1 / Math.sqrt(1 + settings.noise ** 2), 2)}). ` +
+    `Data: random unit keys (i.i.d. Gaussian, normalised); ${settings.queries} queries (${settings.largeQueries ?? settings.queries} at 1M keys), each a noisy copy of a random stored key (noise norm ${settings.noise}, cos ≈ ${fixed(1 / Math.sqrt(1 + settings.noise ** 2), 2)}). ` +
       `Queries are single \`search(q, ${settings.k})\` calls (the repository fetches ${settings.k} candidates and rescores them exactly); recall@1 = share of queries whose exact-scan best key is the best after that rescoring. ` +
       `Approximate backends sweep their knob (efSearch / nprobe) upward until recall@1 ≥ ${settings.recallGoal}; the row reports that setting. faiss runs on ${settings.faissThreads} OpenMP thread(s) unless a row's settings say otherwise. ` +
       'Insert = bulk `add` of 1000 vectors per call; single add = one-vector `add` at size N (the index part of one edit; lancedb/chroma buffer adds and write them in batches, the repository journal makes edits durable). ' +
@@ -32,7 +32,7 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
         .map(([name, value]) => `${name} ${value}`)
         .join(', ');
       lines.push(
-        `| ${count(result.size)} | ${result.backend} | ${knobs || '—'} | ${fixed(result.insert.perSecond, 0)} | ${fixed(result.singleInsert.p50Ms, 3)} / ${fixed(result.singleInsert.p99Ms, 3)} | ` +
+        `| ${count(result.size)}${result.queries !== undefined && result.queries !== settings.queries ? ` (${result.queries} q)` : ''} | ${result.backend} | ${knobs || '—'} | ${fixed(result.insert.perSecond, 0)} | ${fixed(result.singleInsert.p50Ms, 3)} / ${fixed(result.singleInsert.p99Ms, 3)} | ` +
           `${fixed(result.query.p50Ms, 2)} / ${fixed(result.query.p99Ms, 2)} | ${result.query.cpuMeanMs === undefined ? '—' : fixed(result.query.cpuMeanMs, 2)} | ${phaseLoad(result.query.load)} | ${fixed(result.recallAt1, 3)} | ${bytes(result.memoryBytesPerEdit)} | ${bytes(result.diskBytesPerEdit)} | ${fixed(result.reopenSeconds, 2)} |`,
       );
     }
