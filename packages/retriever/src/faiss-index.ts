@@ -1,10 +1,16 @@
-import { InvalidInputError, type IndexEntry, type IndexHit, type KnowledgeIndex } from '@recipe-kit/core';
+import { InvalidCheckpointError, InvalidInputError, type IndexEntry, type IndexHit, type KnowledgeIndex } from '@recipe-kit/core';
 import { loadFaiss, type FaissModule, type FaissNativeIndex } from './faiss-native.js';
 import { validateEntries, validateK } from './validate-entries.js';
 import { validateVector } from './validate-vector.js';
 
 export type FaissIndexKind = 'flat' | 'hnsw' | 'ivf';
 export type FaissStorage = 'Flat' | 'SQ8' | 'PQ';
+
+/** What a saved faiss index file needs beside it: the options that made it and the id of every label (null: removed). */
+export interface FaissNativeState {
+  description: string;
+  labels: Array<string | null>;
+}
 
 /** The largest divisor of `dimension` that is ≤ dimension / 8 (one byte of code per ~8 dimensions), at least 1. */
 export function defaultPqM(dimension: number): number {
@@ -189,9 +195,58 @@ export class FaissIndex implements KnowledgeIndex {
     }
   }
 
-  /** Writes the faiss index (codes only; ids live with the caller) — used to measure native persistence. */
-  writeNative(path: string): void {
-    (this.staging ?? this.native).write(path);
+  /**
+   * Writes the faiss index itself (graph, lists, codes) to `path` and returns what restoring it needs
+   * besides that file; null while vectors still wait for training (nothing is written: rebuilding
+   * from the keys is cheap then). Reopening a million-edit repository from this file skips k-means,
+   * encoding and graph construction.
+   */
+  saveNative(path: string): FaissNativeState | null {
+    this.assertOpen();
+    if (this.staging !== null) return null;
+    this.native.write(path);
+    return { description: this.description(), labels: [...this.idOfLabel] };
+  }
+
+  /**
+   * Loads a file written by `saveNative` into this empty index. Returns false, changing nothing, when
+   * the file was made with other options (another nlist, M or code): the caller rebuilds from keys.
+   */
+  loadNative(path: string, state: FaissNativeState): boolean {
+    this.assertOpen();
+    if (this.idOfLabel.length !== 0) {
+      throw new InvalidInputError('loadNative needs an empty FaissIndex.', 'Create a new index and load the saved one into it before adding vectors.');
+    }
+    if (state.description !== this.description()) return false;
+    const native = this.faiss.Index.read(path);
+    if (native.ntotal() !== state.labels.length) {
+      throw new InvalidCheckpointError(
+        `The faiss index file ${path} holds ${native.ntotal()} vectors, but ${state.labels.length} labels were saved with it.`,
+        'The file and its labels come from different saves; delete the index file (the repository rebuilds the index from its keys) or restore a backup.',
+      );
+    }
+    this.native = native;
+    this.staging = null;
+    state.labels.forEach((id, label) => {
+      this.idOfLabel.push(id);
+      if (id === null) this.tombstones++;
+      else this.labelOf.set(id, label);
+    });
+    // Search knobs are this index's options, not the saved file's.
+    if (this.options.kind === 'hnsw') native.setParameter('efSearch', this.options.efSearch);
+    if (this.options.kind === 'ivf') native.setParameter('nprobe', Math.min(this.options.nprobe, this.options.nlist));
+    if (this.options.storage === 'PQ') native.setParameter('k_factor_rf', this.options.rescore);
+    return true;
+  }
+
+  /** The stored ids, in label order. */
+  ids(): IterableIterator<string> {
+    return this.labelOf.keys();
+  }
+
+  /** The faiss label of a stored id, or undefined. */
+  labelOfId(id: string): number | undefined {
+    return this.labelOf.get(id);
   }
 
   async dispose(): Promise<void> {

@@ -13,6 +13,15 @@ export interface RepositoryFileReference {
   sha256: string;
 }
 
+/** A saved native index: its file, the JSON of its label ids, and the faiss description that made it. */
+export interface NativeIndexReference {
+  kind: 'faiss';
+  description: string;
+  data: RepositoryFileReference;
+  /** JSON array: the id of every label in order, null for a removed one. */
+  labels: RepositoryFileReference;
+}
+
 /**
  * `manifest.json` of a saved knowledge repository. It is written last, by rename, so it is the commit
  * point of a save: the data files it names are complete whenever it exists.
@@ -40,6 +49,12 @@ export interface KnowledgeRepositoryManifest {
     requests: RepositoryFileReference;
     /** [dimension] float32, absent when no sentinel was set. */
     sentinel: RepositoryFileReference | null;
+    /**
+     * The search backend's own index (a faiss file) as it was at this snapshot, so a reopen need not
+     * rebuild it from the keys (minutes at a million edits); absent for backends without one, and
+     * ignored (rebuilt) when the reopening backend was made with other options.
+     */
+    index?: NativeIndexReference | null;
   };
   /**
    * A durable repository's write-ahead journal (a file name in the directory): records of the edits
@@ -92,17 +107,23 @@ export function parseKnowledgeRepositoryManifest(value: unknown, manifestPath: s
   if (journal !== null && (typeof journal !== 'string' || !/^journal-[0-9a-f]{16}\.log$/.test(journal))) {
     return fail('"journal" must be null or a journal file name (journal-<16 hex>.log)');
   }
-  const fileReference = (key: string): RepositoryFileReference => {
-    const raw = files[key];
-    if (!isRecord(raw)) return fail(`"files.${key}" must be an object`);
+  const fileReference = (key: string, within: Record<string, unknown> = files, prefix = 'files'): RepositoryFileReference => {
+    const raw = within[key];
+    if (!isRecord(raw)) return fail(`"${prefix}.${key}" must be an object`);
     const name = raw['name'];
     // Only plain names: a manifest must not make load read outside its own directory.
     if (typeof name !== 'string' || name.length === 0 || /[/\\]/.test(name) || name === '.' || name === '..') {
-      return fail(`"files.${key}.name" must be a plain file name`);
+      return fail(`"${prefix}.${key}.name" must be a plain file name`);
     }
     const sha256 = raw['sha256'];
-    if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) return fail(`"files.${key}.sha256" must be 64 hex digits`);
-    return { name, bytes: positiveInteger(`files.${key}.bytes`, raw['bytes'], true), sha256 };
+    if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) return fail(`"${prefix}.${key}.sha256" must be 64 hex digits`);
+    return { name, bytes: positiveInteger(`${prefix}.${key}.bytes`, raw['bytes'], true), sha256 };
+  };
+  const nativeIndexReference = (raw: unknown): NativeIndexReference => {
+    if (!isRecord(raw) || raw['kind'] !== 'faiss' || typeof raw['description'] !== 'string') {
+      return fail('"files.index" must be null or { kind: "faiss", description, data, labels }');
+    }
+    return { kind: 'faiss', description: raw['description'], data: fileReference('data', raw, 'files.index'), labels: fileReference('labels', raw, 'files.index') };
   };
   return {
     format: KNOWLEDGE_REPOSITORY_FORMAT,
@@ -119,6 +140,7 @@ export function parseKnowledgeRepositoryManifest(value: unknown, manifestPath: s
       prompts: fileReference('prompts'),
       requests: fileReference('requests'),
       sentinel: files['sentinel'] === null || files['sentinel'] === undefined ? null : fileReference('sentinel'),
+      index: files['index'] === null || files['index'] === undefined ? null : nativeIndexReference(files['index']),
     },
     journal,
   };

@@ -9,6 +9,8 @@ import {
   type KnowledgeIndex,
 } from '@recipe-kit/core';
 import { ExactIndex } from './exact-index.js';
+import type { FaissIndex } from './faiss-index.js';
+import { readNativeIndex } from './native-index-files.js';
 import { innerProduct } from './inner-product.js';
 import { decodeJournalRecord, encodeJournalRecord, type JournalRecord } from './journal-record.js';
 import { KnowledgeJournal, readJournal, type JournalReadResult } from './knowledge-journal.js';
@@ -444,7 +446,7 @@ export class KnowledgeRepository {
         'Call compact() to fold the journal into a new snapshot, or save to another directory.',
       );
     }
-    await writeKnowledgeSnapshot(directory, { ...this.snapshotState(), journal: null });
+    await writeKnowledgeSnapshot(directory, { ...this.snapshotState(), journal: null, index: this.index });
   }
 
   /**
@@ -466,7 +468,7 @@ export class KnowledgeRepository {
       await handle.sync();
       await handle.close();
       await syncDirectory(durable.directory);
-      await writeKnowledgeSnapshot(durable.directory, { ...this.snapshotState(), journal: journalName });
+      await writeKnowledgeSnapshot(durable.directory, { ...this.snapshotState(), journal: journalName, index: this.index });
       const previous = durable.journal;
       durable.journal = await KnowledgeJournal.open(journalPath, 0);
       await previous.close();
@@ -558,7 +560,13 @@ export class KnowledgeRepository {
       journal.records.forEach((body, i) => repository.replay(decodeJournalRecord(body, dimension, promptLength, `Record ${i + 1} of ${journalPath}`), `record ${i + 1} of ${journalPath}`));
     }
     const index = await options.createIndex?.(dimension);
-    if (index !== undefined) await repository.attachIndex(index);
+    if (index !== undefined) {
+      // A faiss backend made with the snapshot's options reloads its saved index and catches up with the
+      // journal tail; anything else (or a missing file) is rebuilt from the keys.
+      const reloaded = index.dimension === dimension ? await readNativeIndex(directory, snapshot.manifest.files.index, index) : null;
+      if (reloaded !== null) await repository.catchUpIndex(reloaded);
+      else await repository.attachIndex(index);
+    }
     return { repository, journalName, journal };
   }
 
@@ -595,6 +603,22 @@ export class KnowledgeRepository {
     for (let start = 0; start < ids.length; start += LOAD_BATCH_ROWS) {
       const batch = [];
       for (const id of ids.slice(start, start + LOAD_BATCH_ROWS)) batch.push({ id, vector: (await this.keys.get(id))! });
+      await index.add(batch);
+    }
+    this.index = index;
+  }
+
+  /**
+   * Makes a reloaded index hold exactly the repository's ids: drops ids removed after its snapshot and
+   * adds those added after it (insertion order), then makes it the search backend.
+   */
+  private async catchUpIndex(index: FaissIndex): Promise<void> {
+    const stale = [...index.ids()].filter((id) => !this.payloads.has(id));
+    if (stale.length > 0) await index.remove(stale);
+    const missing = [...this.payloads.keys()].filter((id) => index.labelOfId(id) === undefined);
+    for (let start = 0; start < missing.length; start += LOAD_BATCH_ROWS) {
+      const batch = [];
+      for (const id of missing.slice(start, start + LOAD_BATCH_ROWS)) batch.push({ id, vector: this.keys.getSync(id)! });
       await index.add(batch);
     }
     this.index = index;

@@ -10,6 +10,7 @@ import {
   parseKnowledgeRepositoryManifest,
   type KnowledgeRepositoryManifest,
 } from './knowledge-repository-manifest.js';
+import { writeNativeIndex } from './native-index-files.js';
 import { readFloat32File } from './read-float32-file.js';
 import { syncDirectory, writeDurableFile } from './write-durable-file.js';
 
@@ -31,7 +32,7 @@ export interface KnowledgeSnapshot {
 }
 
 /** Data files of one save share a random generation tag, so a new save never overwrites the files the current manifest names. */
-const DATA_FILE_PATTERN = /^(keys|prompts|sentinel|requests)-[0-9a-f]{16}\.(f32|jsonl)(\.tmp)?$/;
+const DATA_FILE_PATTERN = /^(keys|prompts|sentinel|requests|index)-[0-9a-f]{16}\.(f32|jsonl|faiss|json)(\.tmp)?$/;
 const JOURNAL_FILE_PATTERN = /^journal-[0-9a-f]{16}\.log$/;
 const MANIFEST_TEMPORARY_FILE = `${KNOWLEDGE_REPOSITORY_MANIFEST_FILE}.tmp`;
 
@@ -55,6 +56,8 @@ export async function writeKnowledgeSnapshot(
     entries: readonly SnapshotEntry[];
     sentinel: Float32Array | null;
     journal: string | null;
+    /** The search backend: a faiss one also saves its own index file (see native-index-files.ts). */
+    index?: unknown;
   },
 ): Promise<void> {
   await mkdir(directory, { recursive: true });
@@ -65,6 +68,7 @@ export async function writeKnowledgeSnapshot(
   const keysFile = await write(fileName('keys', 'f32'), float32Chunks(entries.map((entry) => entry.key)));
   const promptsFile = await write(fileName('prompts', 'f32'), float32Chunks(entries.map((entry) => entry.prompt)));
   const sentinelFile = sentinel === null ? null : await write(fileName('sentinel', 'f32'), float32Chunks([sentinel]));
+  const indexFiles = await writeNativeIndex(directory, generation, snapshot.index);
   const encoder = new TextEncoder();
   const requestsFile = await write(
     fileName('requests', 'jsonl'),
@@ -95,7 +99,7 @@ export async function writeKnowledgeSnapshot(
     byteOrder: 'little-endian',
     dtype: 'float32',
     createdAt: new Date().toISOString(),
-    files: { keys: keysFile, prompts: promptsFile, requests: requestsFile, sentinel: sentinelFile },
+    files: { keys: keysFile, prompts: promptsFile, requests: requestsFile, sentinel: sentinelFile, index: indexFiles },
     journal: snapshot.journal,
   };
   // The data files must be durable before the manifest that names them can be.
@@ -103,7 +107,7 @@ export async function writeKnowledgeSnapshot(
   await writeDurableFile(path.join(directory, KNOWLEDGE_REPOSITORY_MANIFEST_FILE), [encoder.encode(`${JSON.stringify(manifest, null, 2)}\n`)]);
   await syncDirectory(directory);
   // Garbage-collect files of earlier (or interrupted) saves; only names this module writes are touched.
-  const current = new Set([keysFile.name, promptsFile.name, requestsFile.name, sentinelFile?.name, snapshot.journal]);
+  const current = new Set([keysFile.name, promptsFile.name, requestsFile.name, sentinelFile?.name, indexFiles?.data.name, indexFiles?.labels.name, snapshot.journal]);
   for (const name of await readdir(directory)) {
     if (((DATA_FILE_PATTERN.test(name) || JOURNAL_FILE_PATTERN.test(name)) && !current.has(name)) || name === MANIFEST_TEMPORARY_FILE) {
       await rm(path.join(directory, name), { force: true });

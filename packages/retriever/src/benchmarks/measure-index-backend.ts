@@ -215,7 +215,7 @@ export async function measureIndexBackend(options: MeasureOptions): Promise<Back
 async function persistAndReopen(index: KnowledgeIndex, backend: string, directory: string, dataset: VectorDataset, options: MeasureOptions): Promise<{ diskBytes: number; reopenSeconds: number }> {
   if (index instanceof FaissIndex) {
     const file = path.join(directory, 'index.faiss');
-    index.writeNative(file);
+    index.saveNative(file);
     const diskBytes = (await stat(file)).size;
     const started = performance.now();
     loadFaiss().Index.read(file);

@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { InvalidCheckpointError } from '@recipe-kit/core';
+import { FaissIndex, type FaissNativeState } from './faiss-index.js';
+import type { NativeIndexReference, RepositoryFileReference } from './knowledge-repository-manifest.js';
+import { writeDurableFile, type DurableFileResult } from './write-durable-file.js';
+
+/**
+ * Writes a faiss backend's own index file and its label ids into a snapshot generation (index-<gen>.faiss,
+ * index-<gen>.json): fsynced, hashed, renamed into place like the other data files. Returns null (and
+ * writes nothing) for other backends and for an index still waiting for training.
+ */
+export async function writeNativeIndex(directory: string, generation: string, index: unknown): Promise<NativeIndexReference | null> {
+  if (!(index instanceof FaissIndex)) return null;
+  const dataName = `index-${generation}.faiss`;
+  const temporary = path.join(directory, `${dataName}.tmp`);
+  let state: FaissNativeState | null;
+  try {
+    state = index.saveNative(temporary);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  if (state === null) return null;
+  const data = { name: dataName, ...(await sealFile(temporary, path.join(directory, dataName))) };
+  const labelsName = `index-${generation}.json`;
+  const labels = { name: labelsName, ...(await writeDurableFile(path.join(directory, labelsName), [new TextEncoder().encode(JSON.stringify(state.labels))])) };
+  return { kind: 'faiss', description: state.description, data, labels };
+}
+
+/**
+ * Loads a saved native index into `index` when it is a FaissIndex made with the same options and returns
+ * it; missing files or other options: null (the caller rebuilds from the keys). A file
+ * whose size or SHA-256 differs from the manifest is corruption, reported like any other data file.
+ */
+export async function readNativeIndex(directory: string, reference: NativeIndexReference | null | undefined, index: unknown): Promise<FaissIndex | null> {
+  if (reference === null || reference === undefined || !(index instanceof FaissIndex)) return null;
+  const dataPath = path.join(directory, reference.data.name);
+  const labelsPath = path.join(directory, reference.labels.name);
+  const present = await Promise.all([dataPath, labelsPath].map((file) => stat(file).then(() => true, () => false)));
+  if (!present.every(Boolean)) return null;
+  await verifyFile(dataPath, reference.data, 'faiss index');
+  await verifyFile(labelsPath, reference.labels, 'faiss index labels');
+  const labels = JSON.parse(await readFile(labelsPath, 'utf8')) as unknown;
+  if (!Array.isArray(labels) || !labels.every((label) => label === null || typeof label === 'string')) {
+    throw new InvalidCheckpointError(`${labelsPath} is not a JSON array of ids and nulls.`, 'Delete the index-*.faiss/.json files named by the manifest (the index is then rebuilt from the keys), or restore a backup.');
+  }
+  return index.loadNative(dataPath, { description: reference.description, labels: labels as Array<string | null> }) ? index : null;
+}
+
+/** fsyncs a file another library wrote, hashes it (streamed) and renames it to `finalPath`. */
+async function sealFile(temporaryPath: string, finalPath: string): Promise<DurableFileResult> {
+  const handle = await open(temporaryPath, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  const { bytes, sha256 } = await hashFile(temporaryPath);
+  await rename(temporaryPath, finalPath);
+  return { bytes, sha256 };
+}
+
+async function hashFile(file: string): Promise<DurableFileResult> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 24 })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+async function verifyFile(file: string, reference: RepositoryFileReference, what: string): Promise<void> {
+  const { bytes, sha256 } = await hashFile(file);
+  if (bytes !== reference.bytes || sha256 !== reference.sha256) {
+    throw new InvalidCheckpointError(
+      `The ${what} file ${file} is corrupted: ${bytes} bytes with SHA-256 ${sha256}, the manifest recorded ${reference.bytes} bytes and ${reference.sha256}.`,
+      'Delete the index-*.faiss/.json files named by the manifest (the index is then rebuilt from the keys), or restore the directory from a backup.',
+    );
+  }
+}

@@ -1,0 +1,95 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { InvalidCheckpointError } from '@recipe-kit/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadFaiss } from '../src/faiss-native.js';
+import { FaissIndex, KnowledgeRepository, type FaissIndexOptions } from '../src/index.js';
+import { bruteForceTopK, editRequest, randomVector, seededRandom } from './seeded-random.js';
+
+let faissSkip: string | null = null;
+try {
+  loadFaiss();
+} catch (error) {
+  faissSkip = (error as Error).message;
+}
+
+const dimension = 16;
+const options = { dimension, promptShape: [1, 2] as [number, number], encoderFingerprint: 'native-index-test' };
+// rescore 128: every candidate is rescored, so results are exact and any wrong label mapping shows.
+const ivf: FaissIndexOptions = { kind: 'ivf', storage: 'PQ', nlist: 4, nprobe: 4, trainAt: 256, rescore: 128, threads: 1 };
+const directories: string[] = [];
+
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const directory of directories.splice(0)) await rm(directory, { recursive: true, force: true });
+});
+
+/** A durable repository with 400 edits compacted into a snapshot (with its faiss file), then a journal tail: 30 adds, 10 removals. */
+async function repositoryWithTail(): Promise<{ directory: string; keys: Map<string, Float32Array> }> {
+  const directory = await mkdtemp(path.join(tmpdir(), 'native-index-'));
+  directories.push(directory);
+  const random = seededRandom(31);
+  const keys = new Map<string, Float32Array>();
+  const repository = await KnowledgeRepository.open(directory, { ...options, createIndex: (d) => new FaissIndex(d, ivf) });
+  repository.setSentinel(new Float32Array(dimension).fill(-10));
+  const add = async (i: number) => {
+    const key = randomVector(random, dimension);
+    keys.set(`e${i}`, key);
+    await repository.add(`e${i}`, key, { prompt: new Float32Array(2), request: editRequest(`e${i}`) });
+  };
+  for (let i = 0; i < 400; i++) await add(i);
+  await repository.compact();
+  for (let i = 400; i < 430; i++) await add(i);
+  for (let i = 0; i < 10; i++) {
+    await repository.remove(`e${i * 7}`);
+    keys.delete(`e${i * 7}`);
+  }
+  await repository.close();
+  return { directory, keys };
+}
+
+async function expectExactTopOne(repository: KnowledgeRepository, keys: Map<string, Float32Array>): Promise<void> {
+  const random = seededRandom(32);
+  for (let q = 0; q < 40; q++) {
+    const query = randomVector(random, dimension);
+    const result = await repository.search(query);
+    expect(result.candidates[0]!.id).toBe(bruteForceTopK(keys, query, 1)[0]!.id);
+  }
+}
+
+describe.skipIf(faissSkip !== null)('KnowledgeRepository with a faiss backend: the saved index file', () => {
+  it('reopens from the faiss file written at compaction (no rebuild) and replays the journal tail into it', async () => {
+    const { directory, keys } = await repositoryWithTail();
+    expect((await readdir(directory)).filter((name) => name.startsWith('index-')).sort()).toEqual([expect.stringMatching(/^index-[0-9a-f]{16}\.faiss$/), expect.stringMatching(/^index-[0-9a-f]{16}\.json$/)]);
+    const loadNative = vi.spyOn(FaissIndex.prototype, 'loadNative');
+    const add = vi.spyOn(FaissIndex.prototype, 'add');
+    const reopened = await KnowledgeRepository.open(directory, { ...options, createIndex: (d) => new FaissIndex(d, ivf) });
+    expect(loadNative).toHaveReturnedWith(true);
+    // Only the 30 journal adds reach the index: the 400 of the snapshot come from the file.
+    expect(add.mock.calls.reduce((sum, [entries]) => sum + entries.length, 0)).toBe(30);
+    expect(reopened.size).toBe(420);
+    expect(reopened.indexBackend.size).toBe(420);
+    await expectExactTopOne(reopened, keys);
+    await reopened.close();
+  });
+
+  it('rebuilds from the keys when the file is missing or was made with other options, and refuses a corrupted one', async () => {
+    const { directory, keys } = await repositoryWithTail();
+    // Other options (8 lists): the file is ignored and the index rebuilt.
+    const other = await KnowledgeRepository.load(directory, { encoderFingerprint: options.encoderFingerprint, createIndex: (d) => new FaissIndex(d, { ...ivf, nlist: 8, nprobe: 8 }) });
+    expect(other.indexBackend.size).toBe(420);
+    await expectExactTopOne(other, keys);
+    await other.close();
+
+    const faissFile = (await readdir(directory)).find((name) => name.endsWith('.faiss'))!;
+    await writeFile(path.join(directory, faissFile), 'not a faiss index');
+    await expect(KnowledgeRepository.load(directory, { encoderFingerprint: options.encoderFingerprint, createIndex: (d) => new FaissIndex(d, ivf) })).rejects.toThrow(InvalidCheckpointError);
+
+    await rm(path.join(directory, faissFile));
+    const rebuilt = await KnowledgeRepository.load(directory, { encoderFingerprint: options.encoderFingerprint, createIndex: (d) => new FaissIndex(d, ivf) });
+    expect(rebuilt.indexBackend.size).toBe(420);
+    await expectExactTopOne(rebuilt, keys);
+    await rebuilt.close();
+  });
+});
