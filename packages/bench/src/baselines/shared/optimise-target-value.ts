@@ -19,6 +19,12 @@ export interface TargetValueSettings {
   klFactor: number;
   /** Stop once the loss is below this (reference: 5e-2). */
   stopLoss?: number;
+  /**
+   * Also stop as soon as every target token is the argmax in every rewriting row (most-probable
+   * early stopping, Gupta et al. 2024): δ grows no further than the edit needs, which slows the
+   * weight-norm growth that makes sequential ROME collapse.
+   */
+  stopWhenArgmax?: boolean;
 }
 
 export interface TargetValue {
@@ -60,7 +66,8 @@ export function optimiseTargetValue(model: CausalLanguageModel, rows: EditRows, 
   });
   const vocabulary = model.outputIds?.length ?? model.dimensions.vocabSize;
   const selection = tf.tensor1d(selectedRows, 'int32');
-  const targetOneHot = tf.tidy(() => tf.oneHot(tf.tensor1d(selectedTokens, 'int32'), vocabulary)); // [M, V]
+  const targetTokens = tf.tensor1d(selectedTokens, 'int32');
+  const targetOneHot = tf.tidy(() => tf.oneHot(targetTokens, vocabulary)); // [M, V]
   const tokenWeights = tf.tensor1d(weights);
   const essenceIndex = tf.tensor1d([essenceRow * width + rows.essence.lookupIndex], 'int32');
   const forwardLogits = (hooks: ForwardHooks): tf.Tensor2D => {
@@ -86,11 +93,14 @@ export function optimiseTargetValue(model: CausalLanguageModel, rows: EditRows, 
   const losses: number[] = [];
   try {
     for (let step = 0; step < settings.steps; step++) {
+      let allArgmax = false;
       const { value, grads } = tf.variableGrads(() => {
         const logits = forwardLogits({
           [settings.site]: (layer: number, x: tf.Tensor3D) => (layer === settings.layer ? tf.add(x, tf.mul(lookup, delta)) : undefined),
         });
-        const targetLogProbs = tf.sum(tf.mul(tf.logSoftmax(tf.gather(logits, selection)), targetOneHot), 1); // [M]
+        const targetLogits = tf.gather(logits, selection); // [M, V]
+        if (settings.stopWhenArgmax) allArgmax = tf.all(tf.equal(tf.argMax(targetLogits, 1), targetTokens)).dataSync()[0] === 1;
+        const targetLogProbs = tf.sum(tf.mul(tf.logSoftmax(targetLogits), targetOneHot), 1); // [M]
         const nll = tf.neg(tf.sum(tf.mul(targetLogProbs, tokenWeights)));
         const essence = tf.logSoftmax(tf.gather(logits, essenceIndex)); // [1, V]
         const kl = tf.mul(tf.sum(tf.mul(tf.exp(essence), tf.sub(essence, initialEssence))), settings.klFactor);
@@ -101,7 +111,7 @@ export function optimiseTargetValue(model: CausalLanguageModel, rows: EditRows, 
       const loss = value.dataSync()[0] as number;
       value.dispose();
       losses.push(loss);
-      if (loss < (settings.stopLoss ?? 5e-2) || step === settings.steps - 1) {
+      if (loss < (settings.stopLoss ?? 5e-2) || allArgmax || step === settings.steps - 1) {
         tf.dispose(grads);
         break;
       }
@@ -117,7 +127,7 @@ export function optimiseTargetValue(model: CausalLanguageModel, rows: EditRows, 
     return { target: initial.map((x, i) => x + (offset[i] as number)), initial, losses };
   } finally {
     delta.dispose();
-    tf.dispose([batch.ids, batch.mask, lookup, selection, targetOneHot, tokenWeights, essenceIndex, initialEssence]);
+    tf.dispose([batch.ids, batch.mask, lookup, selection, targetTokens, targetOneHot, tokenWeights, essenceIndex, initialEssence]);
   }
 }
 

@@ -89,4 +89,30 @@ describe('optimiseTargetValue', () => {
     const value = optimiseTargetValue(llama, rows, { ...settings, steps: 1 });
     expect(Array.from(value.target)).toEqual(Array.from(value.initial));
   });
+
+  it('early-stop=argmax stops at the first step where the target is the argmax, on the same trajectory, with a smaller δ', () => {
+    const [llama] = models as [DecoderModel];
+    // At the last prompt token (the random tiny model cannot be steered from the subject).
+    const rows = prepareEditRows(llama, request, ['{}'], 'last');
+    const long = { ...settings, steps: 60, stopLoss: 1e-9 };
+    const full = optimiseTargetValue(llama, rows, long);
+    const early = optimiseTargetValue(llama, rows, { ...long, stopWhenArgmax: true });
+    expect(early.losses.length).toBeLessThan(full.losses.length);
+    expect(early.losses).toEqual(full.losses.slice(0, early.losses.length));
+    const norm = (value: { target: Float32Array; initial: Float32Array }): number => Math.hypot(...Array.from(value.target, (v, i) => v - (value.initial[i] as number)));
+    expect(norm(early)).toBeLessThan(norm(full));
+    // At the stop the target is the argmax with δ added at the subject; one step earlier it was not.
+    const row = rows.rewriting[0] as (typeof rows.rewriting)[number];
+    const argmaxWith = (value: { target: Float32Array; initial: Float32Array }): number => tf.tidy(() => {
+      const delta = tf.sub(tf.tensor1d(value.target), tf.tensor1d(value.initial));
+      const mask = tf.oneHot([row.lookupIndex], row.ids.length).reshape([1, row.ids.length, 1]);
+      const hooks = { mlpOutput: (layer: number, x: tf.Tensor3D) => (layer === settings.layer ? (tf.add(x, tf.mul(mask, delta)) as tf.Tensor3D) : undefined) };
+      const logits = llama.forward({ ids: tf.tensor2d([row.ids], undefined, 'int32'), hooks, compactLogits: true }).logits;
+      return tf.argMax(logits.slice([0, row.targetStart, 0], [1, 1, -1]).reshape([-1])).dataSync()[0] as number;
+    });
+    const targetRow = (id: number): number => (llama.outputIds ? llama.outputIds.indexOf(id) : id);
+    expect(argmaxWith(early)).toBe(targetRow(row.targetIds[0] as number));
+    const before = optimiseTargetValue(llama, rows, { ...long, steps: early.losses.length - 1 });
+    expect(argmaxWith(before)).not.toBe(targetRow(row.targetIds[0] as number));
+  });
 });
