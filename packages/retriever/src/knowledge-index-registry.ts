@@ -4,7 +4,7 @@ import path from 'node:path';
 import { InvalidInputError, type KnowledgeIndex } from '@recipe-kit/core';
 import { startChromaServer } from './chroma-server.js';
 import { ExactIndex } from './exact-index.js';
-import { FaissIndex, type FaissIndexKind, type FaissStorage } from './faiss-index.js';
+import { FaissIndex, type FaissIndexKind, type FaissIndexOptions, type FaissStorage } from './faiss-index.js';
 import type { LanceIndex } from './lance-index.js';
 
 export interface CreateKnowledgeIndexOptions {
@@ -42,25 +42,38 @@ async function workDirectory(options: CreateKnowledgeIndexOptions, prefix: strin
   return { directory, cleanup: () => rm(directory, { recursive: true, force: true }) };
 }
 
-function faiss(name: string, description: string, kind: FaissIndexKind, storage: FaissStorage): KnowledgeIndexBackend {
+function faiss(name: string, description: string, kind: FaissIndexKind, storage: FaissStorage, defaults: (dimension: number) => Partial<FaissIndexOptions> = () => ({})): KnowledgeIndexBackend {
   return {
     name,
     description,
     exact: kind === 'flat',
     create: async (options) =>
-      new FaissIndex(options.dimension, defined({
-        kind,
-        storage,
-        efSearch: number(options, 'efSearch'),
-        hnswM: number(options, 'hnswM'),
-        nlist: number(options, 'nlist'),
-        nprobe: number(options, 'nprobe'),
-        trainAt: number(options, 'trainAt'),
-        pqM: number(options, 'pqM'),
-        rescore: number(options, 'rescore'),
-        threads: number(options, 'threads'),
-      })),
+      new FaissIndex(options.dimension, {
+        ...defaults(options.dimension),
+        ...defined({
+          kind,
+          storage,
+          efSearch: number(options, 'efSearch'),
+          hnswM: number(options, 'hnswM'),
+          nlist: number(options, 'nlist'),
+          nprobe: number(options, 'nprobe'),
+          trainAt: number(options, 'trainAt'),
+          pqM: number(options, 'pqM'),
+          rescore: number(options, 'rescore'),
+          threads: number(options, 'threads'),
+        }),
+      }),
   };
+}
+
+/**
+ * faiss-ivf-pq's defaults, the configuration measured at 1M × 256 random keys (bench-results/retriever):
+ * 1024 lists, 192 probed (recall@1 ≥ 0.99 there), PQ codes of dimension / 16 bytes (width ≥ 256), 16 × k candidates
+ * rescored exactly. Below 39·1024 keys the vectors wait in an exact scan, which is fast at that size.
+ */
+export function ivfPqDefaults(dimension: number): Partial<FaissIndexOptions> {
+  // Narrow keys (tests, toy models) keep FaissIndex's default of ~8 dimensions per byte.
+  return { nlist: 1024, nprobe: 192, rescore: 16, ...(dimension >= 256 && dimension % 16 === 0 ? { pqM: dimension / 16 } : {}) };
 }
 
 /** Every index backend, by the name used in configs and on the CLI (`--editor-option index=NAME`). */
@@ -71,7 +84,7 @@ export const KNOWLEDGE_INDEX_BACKENDS: readonly KnowledgeIndexBackend[] = [
   faiss('faiss-hnsw-sq8', 'faiss HNSW graph over 8-bit scalar-quantised vectors (in memory, 4x smaller)', 'hnsw', 'SQ8'),
   faiss('faiss-ivf', 'faiss inverted lists (IVF, k-means) over float32 vectors (in memory)', 'ivf', 'Flat'),
   faiss('faiss-ivf-sq8', 'faiss inverted lists over 8-bit scalar-quantised vectors (in memory, 4x smaller)', 'ivf', 'SQ8'),
-  faiss('faiss-ivf-pq', 'faiss inverted lists scanning product-quantised codes, top candidates rescored exactly (in memory; recommended for 1M+ edits)', 'ivf', 'PQ'),
+  faiss('faiss-ivf-pq', 'faiss inverted lists scanning product-quantised codes, top candidates rescored exactly (in memory; recommended for 1M+ edits)', 'ivf', 'PQ', ivfPqDefaults),
   {
     name: 'lancedb',
     description: 'embedded LanceDB table on disk, IVF_FLAT index past 50k rows',

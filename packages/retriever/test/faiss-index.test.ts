@@ -118,6 +118,14 @@ describe.skipIf(faissSkip !== null)('FaissIndex', () => {
     await index.dispose();
   });
 
+  it('faiss-ivf-pq defaults to the measured 1M configuration at width 256; parameters override it', async () => {
+    const index = (await createKnowledgeIndex('faiss-ivf-pq', { dimension: 256 })) as FaissIndex;
+    expect(index.options).toMatchObject({ kind: 'ivf', storage: 'PQ', nlist: 1024, nprobe: 192, pqM: 16, rescore: 16 });
+    const tuned = (await createKnowledgeIndex('faiss-ivf-pq', { dimension: 256, parameters: { nprobe: 64, pqM: 32 } })) as FaissIndex;
+    expect(tuned.options).toMatchObject({ nprobe: 64, pqM: 32 });
+    await Promise.all([index.dispose(), tuned.dispose()]);
+  });
+
   it('rejects bad options with the fix', () => {
     expect(() => new FaissIndex(30, { kind: 'ivf', storage: 'PQ', pqM: 4 })).toThrow(/pqM \(4\) must divide the dimension \(30\)/);
     expect(() => new FaissIndex(32, { kind: 'hnsw', storage: 'PQ' })).toThrow(/storage "PQ" needs kind "ivf"/);
