@@ -40,5 +40,24 @@ describe('retriever benchmark pieces', () => {
     });
     expect(markdown).toMatch(/\| 300 \| exact \| — \| \d+ \|/);
     expect(markdown).toMatch(/chroma, width 8, N 300: no server/);
+    // Every latency phase carries the load it ran under, in the JSON and in the table.
+    expect(measurement.query.load?.start).toHaveLength(3);
+    expect(measurement.singleInsert.load?.end).toHaveLength(3);
+    expect(measurement.query.cpuMeanMs).toBeGreaterThan(0);
+    expect(markdown).toMatch(new RegExp(`\\| ${measurement.query.load!.start[0]} → ${measurement.query.load!.end[0]} \\|`));
+  });
+
+  it('makes structured keys with the requested mean pairwise cosine, and the same i.i.d. keys as before at 0', () => {
+    const structured = createVectorDataset({ dimension: 256, size: 200, queries: 1, noise: 0.75, seed: 5, sharedCosine: 0.4 });
+    const iid = createVectorDataset({ dimension: 256, size: 200, queries: 1, noise: 0.75, seed: 5 });
+    const meanCosine = (base: Float32Array): number => {
+      let sum = 0;
+      let pairs = 0;
+      for (let a = 0; a < 200; a++) for (let b = a + 1; b < 200; b++, pairs++) sum += naiveDot(base.subarray(a * 256, (a + 1) * 256), base.subarray(b * 256, (b + 1) * 256));
+      return sum / pairs;
+    };
+    expect(meanCosine(structured.base)).toBeCloseTo(0.4, 1);
+    expect(Math.abs(meanCosine(iid.base))).toBeLessThan(0.02);
+    expect(createVectorDataset({ dimension: 256, size: 200, queries: 1, noise: 0.75, seed: 5, sharedCosine: 0 }).base).toEqual(iid.base);
   });
 });

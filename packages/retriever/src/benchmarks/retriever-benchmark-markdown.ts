@@ -22,11 +22,18 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
       'Memory = RSS growth per stored key (the Chroma server\'s RSS for chroma) — a rough figure: the process reuses memory freed by earlier steps, which can make it small or negative; faiss\'s written index size is a better guide to its memory; disk = the backend\'s files (lancedb, chroma), its written index (faiss) or the snapshot keys file (exact); reopen = reading those back.',
     '',
   ];
-  for (const dimension of [...new Set(report.results.map((result) => result.dimension))]) {
-    lines.push(`## Key width ${dimension}`, '');
+  const groups = [...new Set(report.results.map((result) => `${result.dimension}|${result.sharedCosine ?? 0}`))];
+  for (const group of groups) {
+    const [dimension, shared] = group.split('|').map(Number) as [number, number];
+    lines.push(
+      shared > 0
+        ? `## Key width ${dimension}, structured keys (mean pairwise cos ≈ ${shared}, like real RECIPE keys; the main tables above use i.i.d. random keys, the hard case)`
+        : `## Key width ${dimension}`,
+      '',
+    );
     lines.push('| N | backend | settings | inserts/s | single add p50 / p99 (ms) | query p50 / p99 (ms) | query CPU (ms) | load during queries | recall@1 | memory / edit | disk / edit | reopen (s) |');
     lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
-    for (const result of report.results.filter((candidate) => candidate.dimension === dimension)) {
+    for (const result of report.results.filter((candidate) => candidate.dimension === dimension && (candidate.sharedCosine ?? 0) === shared)) {
       const knobs = Object.entries(result.parameters)
         .filter(([name, value]) => name !== 'threads' || value !== 1)
         .map(([name, value]) => `${name} ${value}`)
@@ -38,7 +45,8 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
     }
     lines.push('');
   }
-  const notes = report.results.flatMap((result) => result.notes.map((note) => `- ${result.backend}, width ${result.dimension}, N ${count(result.size)}: ${note}`));
+  const where = (result: { backend: string; dimension: number; size: number; sharedCosine?: number }): string => `${result.backend}, width ${result.dimension}${result.sharedCosine ? ` (structured keys, cos ${result.sharedCosine})` : ''}, N ${count(result.size)}`;
+  const notes = report.results.flatMap((result) => result.notes.map((note) => `- ${where(result)}: ${note}`));
   if (notes.length > 0) lines.push('Notes:', '', ...notes, '');
   if (report.skipped.length > 0) {
     lines.push('Not measured:', '');
@@ -49,7 +57,7 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
   if (sweeps.length > 0) {
     lines.push('## Tuning sweeps (recall@1, query p50 ms)', '');
     for (const result of sweeps) {
-      lines.push(`- ${result.backend}, width ${result.dimension}, N ${count(result.size)}: ${result.sweep!.map((point) => `${point.parameter} ${point.value} → ${fixed(point.recallAt1, 3)} @ ${fixed(point.p50Ms, 2)} ms${point.cpuMeanMs === undefined ? '' : ` (CPU ${fixed(point.cpuMeanMs, 2)} ms, load ${phaseLoad(point.load)})`}`).join('; ')}`);
+      lines.push(`- ${where(result)}: ${result.sweep!.map((point) => `${point.parameter} ${point.value} → ${fixed(point.recallAt1, 3)} @ ${fixed(point.p50Ms, 2)} ms${point.cpuMeanMs === undefined ? '' : ` (CPU ${fixed(point.cpuMeanMs, 2)} ms, load ${phaseLoad(point.load)})`}`).join('; ')}`);
     }
     lines.push('');
   }

@@ -41,7 +41,8 @@ export interface RetrieverBenchmarkReport {
   runs?: string[];
   git: string;
   settings: { queries: number; largeQueries?: number; noise: number; recallGoal: number; k: number; faissThreads: number };
-  results: Array<BackendMeasurement & { run?: string }>;
+  /** sharedCosine: rows on structured keys (absent: i.i.d. random keys). */
+  results: Array<BackendMeasurement & { run?: string; sharedCosine?: number }>;
   skipped: Array<{ backend: string; dimension: number; size: number; reason: string }>;
   durable: DurableEditResult | null;
   endToEnd: EndToEndResult | null;
@@ -53,6 +54,8 @@ const USAGE = `Usage: node packages/retriever/dist/benchmarks/retriever-benchmar
   --backends LIST       backends (default exact,faiss-flat,faiss-hnsw,faiss-hnsw-sq8,faiss-ivf,faiss-ivf-sq8,faiss-ivf-pq,lancedb,chroma)
   --queries N           queries per measurement (default 200)
   --large-queries N     queries per measurement at 1M keys and more (default 1000)
+  --structured-sizes L  extra rows at width 256 on keys with structure (default none): keys share a
+                        direction, mean pairwise cos = --shared-cosine (default 0.4, like real RECIPE keys)
   --end-to-end N        keys stored for the RECIPE end-to-end ratio (default 1000000; 0 skips)
   --end-to-end-backend  index backend for it (default faiss-ivf-pq)
   --out DIR             result directory (default bench-results/retriever)
@@ -96,7 +99,7 @@ export function pqParametersFor(size: number, dimension: number, threads: number
 function parametersFor(backend: string, size: number, dimension: number, threads: number): { parameters: Record<string, number>; sweep?: { parameter: 'efSearch' | 'nprobe'; values: number[] } } {
   if (backend === 'faiss-flat') return { parameters: { threads } };
   if (backend === 'faiss-hnsw' || backend === 'faiss-hnsw-sq8') return { parameters: { threads, hnswM: 32, ...(backend === 'faiss-hnsw-sq8' ? { trainAt: Math.min(size, 20_000) } : {}) }, sweep: { parameter: 'efSearch', values: [16, 32, 64, 128, 256, 512] } };
-  const nprobes = (nlist: number) => [1, 2, 4, 8, 16, 32, 64, 128, 192, 256, 384, 512].filter((value) => value <= nlist / 4);
+  const nprobes = (nlist: number) => [1, 2, 4, 8, 16, 32, 64, 96, 128, 160, 192, 256, 384, 512].filter((value) => value <= nlist / 4);
   if (backend === 'faiss-ivf-pq') {
     const parameters = pqParametersFor(size, dimension, threads);
     return { parameters, sweep: { parameter: 'nprobe', values: nprobes(parameters['nlist']!) } };
@@ -194,6 +197,8 @@ async function main(): Promise<void> {
       backends: { type: 'string' },
       queries: { type: 'string' },
       'large-queries': { type: 'string' },
+      'structured-sizes': { type: 'string' },
+      'shared-cosine': { type: 'string' },
       'end-to-end': { type: 'string' },
       'end-to-end-backend': { type: 'string' },
       append: { type: 'boolean' },
@@ -215,11 +220,13 @@ async function main(): Promise<void> {
   const settings = { queries: Number(values.queries ?? 200), largeQueries: Number(values['large-queries'] ?? 1000), noise: 0.75, recallGoal: 0.99, k: 4, faissThreads: Number(values.threads ?? 1) };
   const backends = (values.backends ?? 'exact,faiss-flat,faiss-hnsw,faiss-hnsw-sq8,faiss-ivf,faiss-ivf-sq8,faiss-ivf-pq,lancedb,chroma').split(',');
   const quiet = { belowLoad: Number(values['quiet-load'] ?? 0), maxWaitSeconds: Number(values['quiet-wait'] ?? 300) };
-  const configs: Array<{ dimension: 256 | 4096; size: number }> = [
-    ...list(values.sizes, [10_000, 100_000, 1_000_000]).map((size) => ({ dimension: 256 as const, size })),
-    ...list(values['wide-sizes'], [10_000, 100_000]).map((size) => ({ dimension: 4096 as const, size })),
+  const sharedCosine = Number(values['shared-cosine'] ?? 0.4);
+  const configs: Array<{ dimension: 256 | 4096; size: number; sharedCosine: number }> = [
+    ...list(values.sizes, [10_000, 100_000, 1_000_000]).map((size) => ({ dimension: 256 as const, size, sharedCosine: 0 })),
+    ...list(values['wide-sizes'], [10_000, 100_000]).map((size) => ({ dimension: 4096 as const, size, sharedCosine: 0 })),
+    ...list(values['structured-sizes'], []).map((size) => ({ dimension: 256 as const, size, sharedCosine })),
   ];
-  const results: Array<BackendMeasurement & { run?: string }> = [];
+  const results: RetrieverBenchmarkReport['results'] = [];
   const skipped: RetrieverBenchmarkReport['skipped'] = [];
   const outDirectory = path.resolve(values.out ?? path.join(repositoryRoot, 'bench-results', 'retriever'));
   await mkdir(outDirectory, { recursive: true });
@@ -261,11 +268,12 @@ async function main(): Promise<void> {
     }
   };
 
-  for (const { dimension, size } of configs) {
-    log(`width ${dimension}, ${size} keys: generating data`);
+  for (const { dimension, size, sharedCosine: shared } of configs) {
+    const keys = shared > 0 ? `structured keys (pairwise cos ${shared})` : 'random keys';
+    log(`width ${dimension}, ${size} ${keys}: generating data`);
     // A million keys get more queries: recall@1 ≥ 0.99 on 200 queries is ±0.007 of noise, too coarse for the goal.
     const queries = size >= 1_000_000 ? settings.largeQueries : settings.queries;
-    const dataset = createVectorDataset({ dimension, size, queries, noise: settings.noise, seed: 1 });
+    const dataset = createVectorDataset({ dimension, size, queries, noise: settings.noise, seed: 1, sharedCosine: shared });
     const truth = await referenceTopOne(dataset, queries);
     const sourceAgreement = truth.filter((row, q) => row === dataset.sourceRows[q]).length / queries;
     log(`width ${dimension}, ${size} keys: the exact best match is the query's source key for ${(sourceAgreement * 100).toFixed(1)}% of queries`);
@@ -298,8 +306,8 @@ async function main(): Promise<void> {
           ...(server ? { chroma: { host: server.host, port: server.port, pid: server.pid, directory: server.directory } } : {}),
         });
         // A re-measured configuration replaces the earlier row, and a skip note for it goes away.
-        const same = (row: { backend: string; dimension: number; size: number }) => row.backend === backend && row.dimension === dimension && row.size === size;
-        results.splice(0, results.length, ...results.filter((row) => !same(row)), { ...measurement, run: started.toISOString() });
+        const same = (row: { backend: string; dimension: number; size: number; sharedCosine?: number }) => row.backend === backend && row.dimension === dimension && row.size === size && (row.sharedCosine ?? 0) === shared;
+        results.splice(0, results.length, ...results.filter((row) => !same(row)), { ...measurement, ...(shared > 0 ? { sharedCosine: shared } : {}), run: started.toISOString() });
         skipped.splice(0, skipped.length, ...skipped.filter((row) => !same(row)));
         log(`  ${backend}: query p50 ${measurement.query.p50Ms} ms, p99 ${measurement.query.p99Ms} ms, recall@1 ${measurement.recallAt1}, ${measurement.insert.perSecond.toFixed(0)} inserts/s`);
       } catch (error) {
