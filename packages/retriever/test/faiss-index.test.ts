@@ -120,7 +120,7 @@ describe.skipIf(faissSkip !== null)('FaissIndex', () => {
 
   it('faiss-ivf-pq defaults to the measured 1M configuration at width 256; parameters override it', async () => {
     const index = (await createKnowledgeIndex('faiss-ivf-pq', { dimension: 256 })) as FaissIndex;
-    expect(index.options).toMatchObject({ kind: 'ivf', storage: 'PQ', nlist: 1024, nprobe: 192, pqM: 16, rescore: 16 });
+    expect(index.options).toMatchObject({ kind: 'ivf', storage: 'PQ', nlist: 1024, nprobe: 160, pqM: 16, rescore: 16 });
     const tuned = (await createKnowledgeIndex('faiss-ivf-pq', { dimension: 256, parameters: { nprobe: 64, pqM: 32 } })) as FaissIndex;
     expect(tuned.options).toMatchObject({ nprobe: 64, pqM: 32 });
     await Promise.all([index.dispose(), tuned.dispose()]);
