@@ -96,7 +96,9 @@ describe('optimiseTargetValue', () => {
     const rows = prepareEditRows(llama, request, ['{}'], 'last');
     const long = { ...settings, steps: 60, stopLoss: 1e-9 };
     const full = optimiseTargetValue(llama, rows, long);
+    const tensors = tf.memory().numTensors;
     const early = optimiseTargetValue(llama, rows, { ...long, stopWhenArgmax: true });
+    expect(tf.memory().numTensors).toBe(tensors);
     expect(early.losses.length).toBeLessThan(full.losses.length);
     expect(early.losses).toEqual(full.losses.slice(0, early.losses.length));
     const norm = (value: { target: Float32Array; initial: Float32Array }): number => Math.hypot(...Array.from(value.target, (v, i) => v - (value.initial[i] as number)));
