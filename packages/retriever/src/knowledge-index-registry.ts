@@ -29,6 +29,8 @@ export interface KnowledgeIndexBackend {
   description: string;
   /** Results equal the exact scan's (up to float rounding); false for approximate (graph, list, quantised) search. */
   exact: boolean;
+  /** The `parameters` names this backend reads; others are refused (a misspelt knob must not be ignored). */
+  parameters: readonly string[];
   create(options: CreateKnowledgeIndexOptions): Promise<KnowledgeIndex>;
 }
 
@@ -47,6 +49,7 @@ function faiss(name: string, description: string, kind: FaissIndexKind, storage:
     name,
     description,
     exact: kind === 'flat',
+    parameters: ['threads', 'trainAt', ...(kind === 'hnsw' ? ['efSearch', 'hnswM'] : []), ...(kind === 'ivf' ? ['nlist', 'nprobe'] : []), ...(storage === 'PQ' ? ['pqM', 'rescore'] : [])],
     create: async (options) =>
       new FaissIndex(options.dimension, {
         ...defaults(options.dimension),
@@ -78,7 +81,7 @@ export function ivfPqDefaults(dimension: number): Partial<FaissIndexOptions> {
 
 /** Every index backend, by the name used in configs and on the CLI (`--editor-option index=NAME`). */
 export const KNOWLEDGE_INDEX_BACKENDS: readonly KnowledgeIndexBackend[] = [
-  { name: 'exact', description: 'brute-force scan in JS (the reference; in memory)', exact: true, create: async (options) => new ExactIndex(options.dimension) },
+  { name: 'exact', description: 'brute-force scan in JS (the reference; in memory)', exact: true, parameters: [], create: async (options) => new ExactIndex(options.dimension) },
   faiss('faiss-flat', 'faiss exact inner-product scan (IndexFlatIP; in memory)', 'flat', 'Flat'),
   faiss('faiss-hnsw', 'faiss HNSW graph over float32 vectors (in memory)', 'hnsw', 'Flat'),
   faiss('faiss-hnsw-sq8', 'faiss HNSW graph over 8-bit scalar-quantised vectors (in memory, 4x smaller)', 'hnsw', 'SQ8'),
@@ -89,6 +92,7 @@ export const KNOWLEDGE_INDEX_BACKENDS: readonly KnowledgeIndexBackend[] = [
     name: 'lancedb',
     description: 'embedded LanceDB table on disk, IVF_FLAT index past 50k rows',
     exact: false,
+    parameters: ['indexAt', 'nprobes', 'numPartitions', 'batchRows'],
     create: async (options) => {
       const { directory, cleanup } = await workDirectory(options, 'recipe-lancedb-');
       // Loaded on demand: LanceDB's native module and Arrow cost ~1 s of start-up that other backends do not need.
@@ -107,6 +111,7 @@ export const KNOWLEDGE_INDEX_BACKENDS: readonly KnowledgeIndexBackend[] = [
     name: 'chroma',
     description: 'Chroma collection (HNSW, ip) on a Chroma server; a local one on 127.0.0.1 unless given',
     exact: false,
+    parameters: ['batchRows', 'efSearch', 'efConstruction', 'maxNeighbors'],
     create: async (options) => {
       const parameters = defined({
         batchRows: number(options, 'batchRows'),
@@ -151,5 +156,15 @@ export function knowledgeIndexBackend(name: string): KnowledgeIndexBackend {
 
 /** Creates an empty index of the named backend. A backend whose native module is missing throws BackendUnavailableError; nothing falls back. */
 export async function createKnowledgeIndex(name: string, options: CreateKnowledgeIndexOptions): Promise<KnowledgeIndex> {
-  return knowledgeIndexBackend(name).create(options);
+  const backend = knowledgeIndexBackend(name);
+  for (const [parameter, value] of Object.entries(options.parameters ?? {})) {
+    if (!backend.parameters.includes(parameter)) {
+      throw new InvalidInputError(
+        `The ${name} index has no parameter "${parameter}".`,
+        backend.parameters.length > 0 ? `Use one of: ${backend.parameters.join(', ')}.` : `${name} takes no parameters; leave them out.`,
+      );
+    }
+    if (!Number.isFinite(value)) throw new InvalidInputError(`The ${name} index parameter ${parameter} is ${String(value)}.`, 'Give a finite number, e.g. nprobe 160.');
+  }
+  return backend.create(options);
 }

@@ -30,6 +30,15 @@ describe('index backend registry', () => {
     expect(knowledgeIndexBackend('faiss-ivf-pq').exact).toBe(false);
   });
 
+  it('refuses a parameter the backend does not read, naming the ones it does', async () => {
+    const misspelt = await createKnowledgeIndex('faiss-ivf-pq', { dimension: 256, parameters: { nprobes: 64 } }).then(() => null, (caught: unknown) => caught);
+    expect(misspelt).toBeInstanceOf(InvalidInputError);
+    expect((misspelt as Error).message).toMatch(/faiss-ivf-pq index has no parameter "nprobes"/);
+    expect((misspelt as InvalidInputError).message).toMatch(/threads, trainAt, nlist, nprobe, pqM, rescore/);
+    await expect(createKnowledgeIndex('exact', { dimension: 4, parameters: { nprobe: 1 } })).rejects.toThrow(/exact takes no parameters/);
+    await expect(createKnowledgeIndex('faiss-hnsw', { dimension: 4, parameters: { efSearch: Number.NaN } })).rejects.toThrow(/efSearch is NaN/);
+  });
+
   it('says how to install faiss when its native module cannot load, instead of falling back', () => {
     const error = (() => {
       try {

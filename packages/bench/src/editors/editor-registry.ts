@@ -37,7 +37,7 @@ const EDITORS = new Map<string, EditorFactory>([
     'recipe',
     {
       description: 'RECIPE: retrieval-augmented continuous prompts with a knowledge sentinel (checkpoint: --checkpoint DIR, default <model>/recipe)',
-      optionKeys: ['ablation', 'threshold', 'top-k', 'sentinel-margin', 'index'],
+      optionKeys: ['ablation', 'threshold', 'top-k', 'sentinel-margin', 'index', 'index-parameters'],
       create: (model, settings) => createRecipeEditorFromCheckpoint(model, settings),
     },
   ],

@@ -53,12 +53,27 @@ export async function createRecipeEditorFromCheckpoint(model: CausalLanguageMode
   const topK = options['top-k'] === undefined ? undefined : Number(options['top-k']);
   // --editor-option index=NAME picks the repository's index backend (exact, faiss-hnsw, lancedb, …); unknown names fail here.
   const indexBackend = options['index'] === undefined ? 'exact' : knowledgeIndexBackend(options['index']).name;
+  const indexParameters = options['index-parameters'] === undefined ? undefined : parseIndexParameters(options['index-parameters']);
   return createRecipeEditorAround(model, await RecipeEncoder.load(checkpoint), {
     ablation,
     ...(threshold !== undefined ? { threshold } : {}),
     ...(topK !== undefined ? { topK } : {}),
     ...(sentinelMargin !== undefined ? { sentinelMargin } : {}),
-  }, indexBackend);
+  }, indexBackend, indexParameters);
+}
+
+/** `nprobe:96,rescore:32` → { nprobe: 96, rescore: 32 } (names are checked against the backend when the index is made). */
+export function parseIndexParameters(text: string): Record<string, number> {
+  const parameters: Record<string, number> = {};
+  for (const pair of text.split(',')) {
+    const [name, value, extra] = pair.split(':');
+    const number = Number(value);
+    if (!name || value === undefined || extra !== undefined || value.trim() === '' || !Number.isFinite(number)) {
+      throw new InvalidInputError(`RECIPE index-parameters "${text}" has "${pair}", which is not NAME:NUMBER.`, 'Pass e.g. --editor-option index-parameters=nprobe:96,rescore:32.');
+    }
+    parameters[name.trim()] = number;
+  }
+  return parameters;
 }
 
 /** A RecipeEditor around a retriever, with an in-memory repository of the retriever's shapes over the named index backend (default exact). */
@@ -67,9 +82,10 @@ export async function createRecipeEditorAround(
   retriever: RecipeEncoder,
   options: Omit<RecipeEditorOptions, 'model' | 'retriever' | 'createStore' | 'loadStore'> = {},
   indexBackend = 'exact',
+  indexParameters?: Readonly<Record<string, number>>,
 ): Promise<RecipeEditor> {
   const [l, width] = [retriever.config.promptLength, retriever.config.llmWidth];
-  const createIndex = (dimension: number) => createKnowledgeIndex(indexBackend, { dimension });
+  const createIndex = (dimension: number) => createKnowledgeIndex(indexBackend, { dimension, ...(indexParameters ? { parameters: indexParameters } : {}) });
   const index = await createIndex(retriever.config.representationDim);
   return RecipeEditor.create({
     model,
