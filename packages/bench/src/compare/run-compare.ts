@@ -77,13 +77,12 @@ function fitsContext(model: CausalLanguageModel, tokens: number): boolean {
   return tokens + PREFIX_ROOM <= model.dimensions.contextLength;
 }
 
-/** Whether every token of an edit's new target is one the model can output (micro models keep a compact output vocabulary). */
-function targetReachable(model: CausalLanguageModel, request: EditRequest): boolean {
+/** A test of whether every token of an edit's new target is one the model can output (micro models keep a compact output vocabulary); the id set is built once. */
+function targetReachability(model: CausalLanguageModel): (request: EditRequest) => boolean {
   const outputs = model.outputIds;
-  if (!outputs) return true;
+  if (!outputs) return () => true;
   const allowed = new Set(outputs);
-  const { continuation } = tokenizeProbe(model.tokenizer, request.prompt, request.targetNew);
-  return continuation.every((id) => allowed.has(id));
+  return (request) => tokenizeProbe(model.tokenizer, request.prompt, request.targetNew).continuation.every((id) => allowed.has(id));
 }
 
 /** Cases dropped by the config's filters, counted in params.json. */
@@ -107,12 +106,13 @@ async function loadRequests(config: CompareConfig, model: CausalLanguageModel, l
       const { context, continuation } = tokenizeProbe(model.tokenizer, probe.prompt, probe.target);
       return fitsContext(model, context.length + continuation.length);
     });
+  const reachable = targetReachability(model);
   const dropped: DroppedCases = { overlong: 0, unreachable: 0 };
   const kept: EditRequest[] = [];
   for (const request of loaded) {
     if (config.limit !== undefined && kept.length === config.limit) break;
     if (config.skipOverlong && !fits(request)) dropped.overlong++;
-    else if (config.skipUnreachable && !targetReachable(model, request)) dropped.unreachable++;
+    else if (config.skipUnreachable && !reachable(request)) dropped.unreachable++;
     else kept.push(request);
   }
   if (dropped.overlong > 0) log(`compare: dropped ${dropped.overlong} cases whose probes exceed the model's context minus ${PREFIX_ROOM} positions for a prefix (skipOverlong)`);
