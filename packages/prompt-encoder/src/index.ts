@@ -26,7 +26,9 @@ export {
 } from './recipe-heads/recipe-encoder.js';
 export {
   DEFAULT_REPRESENTATION_DIM,
+  PROMPT_SOURCES,
   RECIPE_SPEC_REPRESENTATION_DIM,
   resolveRecipeEncoderConfig,
+  type PromptSource,
   type RecipeEncoderConfig,
 } from './recipe-heads/recipe-encoder-config.js';

@@ -34,6 +34,13 @@ async function tinyRecipe(): Promise<RecipeEncoder> {
   return RecipeEncoder.create(await DefaultEncoder.create(tinyEncoder), tinyHeads);
 }
 
+/** A variable's values, read synchronously (the tiny test weights are small). */
+function await0(variables: Map<string, tf.Variable>, name: string): number[] {
+  const variable = variables.get(name);
+  if (!variable) throw new Error(`missing variable ${name}`);
+  return Array.from(variable.dataSync());
+}
+
 async function values(variable: tf.Tensor | undefined): Promise<number[]> {
   if (!variable) throw new Error('missing variable');
   return Array.from(await variable.data());
@@ -164,6 +171,55 @@ describe('RecipeEncoder', () => {
     sentinel.assign(original);
     tf.dispose([direction, original, analytic.value, ...Object.values(analytic.grads)]);
     recipe.dispose();
+  });
+
+  it('prompt options: MLP_P on the new target\'s pooled features, and prompt vectors rescaled to a fixed norm', async () => {
+    const make = async (extra: Record<string, unknown>): Promise<RecipeEncoder> => RecipeEncoder.create(await DefaultEncoder.create(tinyEncoder), { ...tinyHeads, ...extra });
+    const texts = ['the capital of france is paris', 'who is the president'];
+    const targets = ['paris', 'nobody'];
+    const plain = await make({ promptSource: 'target' });
+    const normed = await make({ promptSource: 'target', promptNorm: 2 });
+    const v = plain.trainableVariables();
+    expect(v.get('prompt_head.residual.weight')?.shape).toEqual([32, 32]); // pooled width 4·8, not d_r 6
+    const x = (await plain.encodeFeatures(targets).array()) as number[][];
+    const relu = (m: number[][]): number[][] => m.map((row) => row.map((e) => Math.max(0, e)));
+    const residual = relu(affine(x, await0(v, 'prompt_head.residual.weight'), await0(v, 'prompt_head.residual.bias')));
+    const z = x.map((row, i) => row.map((e, j) => e + (residual[i]?.[j] as number)));
+    const expected = affine(z, await0(v, 'prompt_head.output.weight'), await0(v, 'prompt_head.output.bias')).flat();
+    expect(() => plain.encodeKnowledge(texts)).toThrow(/targets/);
+    const [a, b] = [plain.encodeKnowledge(texts, targets), normed.encodeKnowledge(texts, targets)];
+    const spec = await tinyRecipe(); // same seed: r_k does not depend on the prompt source
+    const specKnowledge = spec.encodeKnowledge(texts);
+    expect(await a.representations.data()).toEqual(await specKnowledge.representations.data());
+    const raw = Array.from(await a.prompts.data());
+    raw.forEach((value, i) => expect(Math.abs(value - (expected[i] as number))).toBeLessThan(1e-4));
+    // Same seed, same weights: the normed prompts are the raw ones scaled to norm 2 per vector [l = 3 of width 5].
+    const scaled = Array.from(await b.prompts.data());
+    for (let vector = 0; vector < 6; vector += 1) {
+      const r = raw.slice(vector * 5, vector * 5 + 5);
+      const norm = Math.hypot(...r);
+      expect(Math.hypot(...scaled.slice(vector * 5, vector * 5 + 5))).toBeCloseTo(2, 4);
+      r.forEach((value, i) => expect(scaled[vector * 5 + i]).toBeCloseTo((2 * value) / norm, 4));
+    }
+    // Gradients still reach MLP_P through the rescaling (the loss depends on the direction only).
+    const target = tf.randomNormal([2, 3, 5], 0, 1, 'float32', 4);
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(normed.encodeKnowledge(texts, targets).prompts, target)) as tf.Scalar, [...normed.trainableVariables().values()]);
+    const gradient = grads[normed.trainableVariables().get('prompt_head.output.weight')?.name ?? ''];
+    expect(gradient && (await tf.max(tf.abs(gradient)).data())[0]).toBeGreaterThan(0);
+    // Both options are saved, change the fingerprint, and load back.
+    const saved = path.join(dir, 'prompt-options');
+    await normed.save(saved);
+    const config = JSON.parse(await readFile(path.join(saved, 'recipe-encoder.json'), 'utf8')) as { heads: Record<string, unknown> };
+    expect(config.heads).toEqual({ ...tinyHeads, promptSource: 'target', promptNorm: 2 });
+    expect(await normed.fingerprint()).not.toBe(await plain.fingerprint());
+    const loaded = await RecipeEncoder.load(saved);
+    const c = loaded.encodeKnowledge(texts, targets);
+    expect(await c.prompts.data()).toEqual(await b.prompts.data());
+    const encoder = await DefaultEncoder.create(tinyEncoder);
+    expect(() => RecipeEncoder.create(encoder, { ...tinyHeads, promptNorm: -1 })).toThrow(/promptNorm/);
+    expect(() => RecipeEncoder.create(encoder, { ...tinyHeads, promptSource: 'query' as 'target' })).toThrow(/promptSource/);
+    tf.dispose([a.representations, a.prompts, b.representations, b.prompts, c.representations, c.prompts, specKnowledge.representations, specKnowledge.prompts, target, ...Object.values(grads)]);
+    [plain, normed, loaded, encoder, spec].forEach((item) => item.dispose());
   });
 
   it('save → load round trip: identical outputs, config and fingerprint recorded and checked', async () => {

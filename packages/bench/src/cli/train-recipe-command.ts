@@ -1,4 +1,5 @@
 import { InvalidInputError } from '@recipe-kit/core';
+import { PROMPT_SOURCES, type PromptSource } from '@recipe-kit/prompt-encoder';
 import { trainRecipe } from '../recipe/train-recipe.js';
 import { optionalNumber, requireString, type Command } from './command.js';
 
@@ -6,7 +7,7 @@ export const trainRecipeCommand: Command = {
   name: 'train-recipe',
   summary: 'Train RECIPE (retriever, knowledge sentinel, prompt encoder) against a frozen LLM; resumable, seeded.',
   usage:
-    'recipe-kit train-recipe --model DIR [--tokenizer PATH] --dataset counterfact|zsre|ripe|synthetic --data PATH [--split train|eval] [--limit N] --steps N --out DIR [--encoder default|HF_DIR] [--representation-dim 256] [--prompt-length 3] [--sentinel-length 10] [--encoder-vocabulary N] [--encoder-hash-buckets N] [--encoder-char-ngrams N] [--freeze-word-vectors] [--init-from DIR] [--relation-group 1] [--batch-size 8] [--lr 1e-5] [--prompt-lr LR] [--seed 1] [--checkpoint-every 250] [--log-every 10] [--no-resume] [--reliability-weight 1] [--generality-weight 1] [--locality-weight 1] [--contrastive-weight 1] [--edit-hinge 1.2] [--contrastive-hinge 1.2]',
+    'recipe-kit train-recipe --model DIR [--tokenizer PATH] --dataset counterfact|zsre|ripe|synthetic --data PATH [--split train|eval] [--limit N] --steps N --out DIR [--encoder default|HF_DIR] [--representation-dim 256] [--prompt-source representation|target] [--prompt-norm 0] [--prompt-length 3] [--sentinel-length 10] [--encoder-vocabulary N] [--encoder-hash-buckets N] [--encoder-char-ngrams N] [--freeze-word-vectors] [--init-from DIR] [--relation-group 1] [--batch-size 8] [--lr 1e-5] [--prompt-lr LR] [--seed 1] [--checkpoint-every 250] [--log-every 10] [--no-resume] [--reliability-weight 1] [--generality-weight 1] [--locality-weight 1] [--contrastive-weight 1] [--edit-hinge 1.2] [--contrastive-hinge 1.2]',
   options: {
     model: { type: 'string' },
     tokenizer: { type: 'string' },
@@ -18,6 +19,8 @@ export const trainRecipeCommand: Command = {
     out: { type: 'string' },
     encoder: { type: 'string' },
     'representation-dim': { type: 'string' },
+    'prompt-source': { type: 'string' },
+    'prompt-norm': { type: 'string' },
     'prompt-length': { type: 'string' },
     'sentinel-length': { type: 'string' },
     'encoder-vocabulary': { type: 'string' },
@@ -50,6 +53,11 @@ export const trainRecipeCommand: Command = {
     const tokenizer = values['tokenizer'];
     const representationDim = number('representation-dim', { integer: true, min: 1 });
     const promptLength = number('prompt-length', { integer: true, min: 1 });
+    const promptNorm = number('prompt-norm', { min: 0 });
+    const promptSource = values['prompt-source'];
+    if (promptSource !== undefined && !(PROMPT_SOURCES as readonly unknown[]).includes(promptSource)) {
+      throw new InvalidInputError(`--prompt-source is "${String(promptSource)}".`, `Use one of ${PROMPT_SOURCES.join(', ')} (default representation: the spec's p_k = MLP_P(r_k)).`);
+    }
     const sentinelLength = number('sentinel-length', { integer: true, min: 1 });
     const encoderVocabulary = number('encoder-vocabulary', { integer: true, min: 1 });
     const hashBuckets = number('encoder-hash-buckets', { integer: true, min: 1 });
@@ -89,6 +97,8 @@ export const trainRecipeCommand: Command = {
         encoder: typeof values['encoder'] === 'string' ? values['encoder'] : 'default',
         ...(representationDim !== undefined ? { representationDim } : {}),
         ...(promptLength !== undefined ? { promptLength } : {}),
+        ...(promptSource !== undefined ? { promptSource: promptSource as PromptSource } : {}),
+        ...(promptNorm !== undefined ? { promptNorm } : {}),
         ...(sentinelLength !== undefined ? { sentinelLength } : {}),
         ...(encoderVocabulary !== undefined ? { encoderVocabulary } : {}),
         ...(hashBuckets !== undefined ? { hashBuckets } : {}),

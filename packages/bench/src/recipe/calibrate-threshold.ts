@@ -56,7 +56,11 @@ function bestSplit(positives: readonly number[], negatives: readonly number[]): 
 export function calibrateThreshold(retriever: RecipeRetrieverModel, requests: readonly EditRequest[]): ThresholdCalibration {
   const scale = 1 / Math.sqrt(retriever.config.representationDim);
   const { positives, negatives, positiveMargins, negativeMargins } = tf.tidy(() => {
-    const knowledge = retriever.encodeKnowledge(requests.map((request) => knowledgeText(request.prompt, request.targetNew))).representations; // [n, d]
+    const encoded = retriever.encodeKnowledge(
+      requests.map((request) => knowledgeText(request.prompt, request.targetNew)),
+      requests.map((request) => request.targetNew),
+    );
+    const knowledge = encoded.representations; // [n, d]
     const sentinel = retriever.sentinelRepresentation(); // [1, d]
     const ownQueries = retriever.encodeQueries(requests.flatMap((request) => [request.prompt, ...request.generality.slice(0, 1).map((probe) => probe.prompt)]));
     const owners = requests.flatMap((request, i) => [i, ...request.generality.slice(0, 1).map(() => i)]);

@@ -1,13 +1,17 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidInputError } from '@recipe-kit/core';
-import { BertEncoder, DefaultEncoder, RecipeEncoder, type SavableTextEncoder } from '@recipe-kit/prompt-encoder';
+import { BertEncoder, DefaultEncoder, RecipeEncoder, type PromptSource, type SavableTextEncoder } from '@recipe-kit/prompt-encoder';
 
 export interface RecipeEncoderChoice {
   /** `default` (the small GloVe-initialised CPU encoder) or a Hugging Face BERT/RoBERTa directory. */
   encoder: string;
   llmWidth: number;
   representationDim?: number;
+  /** What MLP_P reads: r_k (`representation`, the spec) or the new target's pooled encoder features (`target`). */
+  promptSource?: PromptSource;
+  /** > 0: L2 norm every prompt vector is rescaled to (0: off, the spec). */
+  promptNorm?: number;
   promptLength?: number;
   sentinelLength?: number;
   /** Default encoder only: pretrained words kept, and whether their vectors are trained. */
@@ -42,6 +46,8 @@ export async function createRecipeEncoder(choice: RecipeEncoderChoice): Promise<
     seed: choice.seed,
     ...(choice.representationDim !== undefined ? { representationDim: choice.representationDim } : {}),
     ...(choice.promptLength !== undefined ? { promptLength: choice.promptLength } : {}),
+    ...(choice.promptSource !== undefined ? { promptSource: choice.promptSource } : {}),
+    ...(choice.promptNorm !== undefined ? { promptNorm: choice.promptNorm } : {}),
     ...(choice.sentinelLength !== undefined ? { sentinelLength: choice.sentinelLength } : {}),
   });
 }

@@ -69,6 +69,19 @@ describe('recipe-kit train-recipe → eval --editor recipe', () => {
     expect(encoder.config.charNgramBuckets).toBe(64);
   });
 
+  it('trains prompts from the new target with a fixed prompt norm; eval, calibration and the saved config follow', async () => {
+    const out = path.join(dir, 'target-prompts');
+    const trained = runCli(['train-recipe', '--model', model, '--dataset', 'synthetic', '--data', edits, '--steps', '2', '--out', out, ...small, '--prompt-source', 'target', '--prompt-norm', '3']);
+    expect(trained.status, trained.stderr).toBe(0);
+    const saved = JSON.parse(await readFile(path.join(out, 'recipe-encoder.json'), 'utf8')) as { heads: Record<string, unknown> };
+    expect(saved.heads).toMatchObject({ promptSource: 'target', promptNorm: 3 });
+    const evaluated = runCli(['eval', '--editor', 'recipe', '--checkpoint', out, '--model', model, '--dataset', 'synthetic', '--data', edits, '--edits', '5', '--out', path.join(dir, 'run-target')]);
+    expect(evaluated.status, evaluated.stderr).toBe(0);
+    const bad = runCli(['train-recipe', '--model', model, '--dataset', 'synthetic', '--data', edits, '--steps', '1', '--out', path.join(dir, 'v'), '--prompt-source', 'query']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--prompt-source is "query"[\s\S]*representation, target/);
+  });
+
   it('a model without a trained RECIPE checkpoint is a MissingArtifactError (the main job skips such editors)', async () => {
     const llm = await loadModel(model);
     await expect(createEditor('recipe', llm, { modelDirectory: model })).rejects.toThrow(MissingArtifactError);

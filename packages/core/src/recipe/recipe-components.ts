@@ -17,8 +17,11 @@ export interface RecipeRetrieverModel {
     /** d_llm, the hidden size of the LLM the prompts are written for. */
     readonly llmWidth: number;
   };
-  /** r_k [n, d_r] and p_k = MLP_P(r_k) [n, l, d_llm] for knowledge texts. */
-  encodeKnowledge(texts: readonly string[]): { representations: tf.Tensor2D; prompts: tf.Tensor3D };
+  /**
+   * r_k [n, d_r] and p_k [n, l, d_llm] for knowledge texts. `targets` are the facts' new targets, one
+   * per text: a prompt head may read them (callers always pass them when they have them).
+   */
+  encodeKnowledge(texts: readonly string[], targets?: readonly string[]): { representations: tf.Tensor2D; prompts: tf.Tensor3D };
   /** r_q [n, d_r] for query texts. */
   encodeQueries(texts: readonly string[]): tf.Tensor2D;
   /** r_Θ [1, d_r], the sentinel in knowledge space. */

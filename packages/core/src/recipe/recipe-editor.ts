@@ -126,7 +126,10 @@ export class RecipeEditor implements Editor {
     for (let start = 0; start < requests.length; start += this.batchSize) {
       const chunk = requests.slice(start, start + this.batchSize);
       const { keys, prompts } = tf.tidy(() => {
-        const encoded = this.options.retriever.encodeKnowledge(chunk.map((request) => knowledgeText(request.prompt, request.targetNew)));
+        const encoded = this.options.retriever.encodeKnowledge(
+          chunk.map((request) => knowledgeText(request.prompt, request.targetNew)),
+          chunk.map((request) => request.targetNew),
+        );
         return { keys: encoded.representations.dataSync() as Float32Array, prompts: encoded.prompts.dataSync() as Float32Array };
       });
       const keyWidth = this.options.retriever.config.representationDim;

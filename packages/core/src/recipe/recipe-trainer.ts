@@ -173,7 +173,7 @@ export class RecipeTrainer {
       const reference = tf.tidy(() => model.forward({ ids: rows(tokens.ids, 2), compactLogits: true }).logits);
       const { value, grads } = tf.variableGrads(() => {
         const queries = retriever.encodeQueries([...firstQueries, ...secondQueries, ...locality.map((probe) => probe.prompt)]); // [3B, d_r]
-        const encoded = retriever.encodeKnowledge(knowledge); // r_k [B, d_r], p_k [B, l, d_llm]
+        const encoded = retriever.encodeKnowledge(knowledge, batch.map((request) => request.targetNew)); // r_k [B, d_r], p_k [B, l, d_llm]
         const contrastive = contrastiveTerms(
           {
             firstQueries: rows(queries, 0),

@@ -16,6 +16,8 @@ export class PromptHead {
     readonly dim: number,
     readonly promptLength: number,
     readonly llmWidth: number,
+    /** > 0: each prompt vector is rescaled to this L2 norm (see RecipeEncoderConfig.promptNorm). */
+    readonly promptNorm = 0,
   ) {}
 
   static create(store: VariableStore, name: string, dim: number, promptLength: number, llmWidth: number, seed: number): PromptHead {
@@ -24,7 +26,7 @@ export class PromptHead {
     return new PromptHead(store, name, dim, promptLength, llmWidth);
   }
 
-  /** r [n, dim] → prompts [n, l, d_llm] */
+  /** r [n, dim] → prompts [n, l, d_llm] (each vector of norm promptNorm when that is set) */
   apply(representations: tf.Tensor2D): tf.Tensor3D {
     if (representations.shape[1] !== this.dim) {
       throw new InvalidInputError(`${this.name} expects [n, ${this.dim}] representations, got [${representations.shape.join(', ')}].`, 'Pass knowledge representations.');
@@ -33,7 +35,10 @@ export class PromptHead {
       const w = (part: string): tf.Tensor => this.store.get(`${this.name}.${part}`);
       const z = tf.add(representations, tf.relu(linear(representations, w('residual.weight'), w('residual.bias'))));
       const p = linear(z as tf.Tensor2D, w('output.weight'), w('output.bias')); // [n, l·d_llm]
-      return p.reshape([representations.shape[0], this.promptLength, this.llmWidth]) as tf.Tensor3D;
+      const prompts = p.reshape([representations.shape[0], this.promptLength, this.llmWidth]) as tf.Tensor3D;
+      if (this.promptNorm <= 0) return prompts;
+      const norms = tf.sqrt(tf.add(tf.sum(tf.square(prompts), 2, true), 1e-12)); // [n, l, 1]
+      return tf.mul(prompts, tf.div(this.promptNorm, norms)) as tf.Tensor3D;
     });
   }
 }

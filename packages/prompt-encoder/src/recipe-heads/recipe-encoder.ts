@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DataNotFoundError, InvalidCheckpointError, InvalidConfigError, type TextEncoder } from '@recipe-kit/core';
+import { DataNotFoundError, InvalidCheckpointError, InvalidConfigError, InvalidInputError, type TextEncoder } from '@recipe-kit/core';
 import { BertEncoder } from '../bert/bert-encoder.js';
 import { readSafetensors } from '@recipe-kit/core';
 import { writeSafetensors } from '@recipe-kit/core';
@@ -55,7 +55,7 @@ export class RecipeEncoder {
     const features = 4 * encoder.width;
     this.knowledgeHead = new RepresentationHead(heads, 'knowledge_head', features, config.representationDim);
     this.queryHead = new RepresentationHead(heads, 'query_head', features, config.representationDim);
-    this.promptHead = new PromptHead(heads, 'prompt_head', config.representationDim, config.promptLength, config.llmWidth);
+    this.promptHead = new PromptHead(heads, 'prompt_head', promptInputWidth(config, encoder.width), config.promptLength, config.llmWidth, config.promptNorm);
     this.sentinel = new KnowledgeSentinel(heads, 'sentinel', config.sentinelLength, encoder.width);
   }
 
@@ -66,7 +66,7 @@ export class RecipeEncoder {
     const features = 4 * encoder.width;
     RepresentationHead.create(heads, 'knowledge_head', features, config.representationDim, config.seed);
     RepresentationHead.create(heads, 'query_head', features, config.representationDim, config.seed);
-    PromptHead.create(heads, 'prompt_head', config.representationDim, config.promptLength, config.llmWidth, config.seed);
+    PromptHead.create(heads, 'prompt_head', promptInputWidth(config, encoder.width), config.promptLength, config.llmWidth, config.seed);
     KnowledgeSentinel.create(heads, 'sentinel', config.sentinelLength, encoder.width, config.seed);
     return new RecipeEncoder(encoder, config, heads);
   }
@@ -81,22 +81,27 @@ export class RecipeEncoder {
     return tf.tidy(() => this.knowledgeHead.apply(this.encodeFeatures(texts)));
   }
 
-  /** r_k [n, d_r] and p_k = MLP_P(r_k) [n, l, d_llm] */
-  encodeKnowledge(texts: readonly string[]): EncodedKnowledge {
+  /**
+   * r_k [n, d_r] and p_k = MLP_P(r_k) [n, l, d_llm]; with promptSource `target`, p_k = MLP_P(f_rm(target_k)),
+   * which needs each fact's new target in `targets`.
+   */
+  encodeKnowledge(texts: readonly string[], targets?: readonly string[]): EncodedKnowledge {
+    if (this.config.promptSource === 'target' && targets?.length !== texts.length) {
+      throw new InvalidInputError(
+        `This RECIPE encoder writes prompts from each fact's new target (promptSource "target"), but got ${targets ? targets.length : 'no'} targets for ${texts.length} knowledge texts.`,
+        'Pass encodeKnowledge(texts, targets) with one target per text.',
+      );
+    }
     return tf.tidy(() => {
       const representations = this.knowledgeRepresentations(texts);
-      return { representations, prompts: this.promptHead.apply(representations) };
+      const prompts = this.promptHead.apply(this.config.promptSource === 'target' ? this.encodeFeatures(targets ?? []) : representations);
+      return { representations, prompts };
     });
   }
 
   /** r_q = MLP_Q(f_rm(q)) [n, d_r] */
   encodeQueries(texts: readonly string[]): tf.Tensor2D {
     return tf.tidy(() => this.queryHead.apply(this.encodeFeatures(texts)));
-  }
-
-  /** p = MLP_P(r) [n, l, d_llm] for given knowledge representations [n, d_r]. */
-  prompts(representations: tf.Tensor2D): tf.Tensor3D {
-    return this.promptHead.apply(representations);
   }
 
   /** r_Θ = MLP_K(pool(Enc(Θ))) [1, d_r] */
@@ -223,8 +228,10 @@ export class RecipeEncoder {
   }
 
   private describe(): Record<string, unknown> {
+    // Options at the spec's setting are left out, so checkpoints saved before them keep their fingerprints.
+    const { promptSource, promptNorm, ...rest } = this.config;
     return {
-      heads: this.config,
+      heads: { ...rest, ...(promptSource === 'representation' ? {} : { promptSource }), ...(promptNorm === 0 ? {} : { promptNorm }) },
       specRepresentationDim: RECIPE_SPEC_REPRESENTATION_DIM,
       encoder: { kind: this.encoder.kind, name: this.encoder.name, width: this.encoder.width, maxLength: this.encoder.maxLength, config: this.encoder.configJson() },
     };
@@ -245,8 +252,13 @@ export function headWeightShapes(config: RecipeEncoderConfig, encoderWidth: numb
     ...linear('knowledge_head.residual', d, d),
     ...linear('query_head.input', features, d),
     ...linear('query_head.residual', d, d),
-    ...linear('prompt_head.residual', d, d),
-    ...linear('prompt_head.output', d, config.promptLength * config.llmWidth),
+    ...linear('prompt_head.residual', promptInputWidth(config, encoderWidth), promptInputWidth(config, encoderWidth)),
+    ...linear('prompt_head.output', promptInputWidth(config, encoderWidth), config.promptLength * config.llmWidth),
     ['sentinel', [1, config.sentinelLength, encoderWidth]],
   ];
+}
+
+/** Width of MLP_P's input: d_r, or the pooled features 4·width with promptSource `target`. */
+function promptInputWidth(config: RecipeEncoderConfig, encoderWidth: number): number {
+  return config.promptSource === 'target' ? 4 * encoderWidth : config.representationDim;
 }
