@@ -285,8 +285,14 @@ describe('RecipeEncoder', () => {
     const sentinel = ours.get('sentinel') as tf.Variable;
     sentinel.assign(tf.zerosLike(sentinel));
     expect((await values(theirs.get('sentinel'))).some((v) => v !== 0)).toBe(true);
+    // Another prompt source: MLP_P starts fresh, even its output bias, whose shape matches.
+    const targetPrompts = RecipeEncoder.create(await DefaultEncoder.create(tinyEncoder), { ...tinyHeads, seed: 10, promptSource: 'target' });
+    const switched = targetPrompts.copyWeightsFrom(trained);
+    expect(switched.fresh.sort()).toEqual(['prompt_head.output.bias', 'prompt_head.output.weight', 'prompt_head.residual.bias', 'prompt_head.residual.weight']);
+    expect(switched.copied).toContain('knowledge_head.input.weight');
     trained.dispose();
     target.dispose();
+    targetPrompts.dispose();
   });
 
   it('leaks no tensors over repeated encode calls', async () => {

@@ -196,15 +196,19 @@ export class RecipeEncoder {
 
   /**
    * Warm start: every trainable weight of `source` whose name and shape match one of ours overwrites
-   * ours (e.g. a trained checkpoint's encoder layers and heads into an encoder that adds char n-grams).
+   * ours (e.g. a trained checkpoint's encoder layers and heads into an encoder that adds char n-grams),
+   * except MLP_P when the two read different prompt sources.
    * Returns which weights were copied and which keep their fresh initial values.
    */
   copyWeightsFrom(source: RecipeEncoder): { copied: string[]; fresh: string[] } {
     const theirs = source.trainableVariables();
     const copied: string[] = [];
     const fresh: string[] = [];
+    // MLP_P of another prompt source maps other inputs: even its same-shaped output bias would
+    // carry the old prompts over, so the whole head starts fresh.
+    const promptHeadKept = source.config.promptSource === this.config.promptSource;
     for (const [name, variable] of this.trainableVariables()) {
-      const other = theirs.get(name);
+      const other = promptHeadKept || !name.startsWith('prompt_head.') ? theirs.get(name) : undefined;
       if (other && other.shape.join() === variable.shape.join()) {
         variable.assign(other);
         copied.push(name);
