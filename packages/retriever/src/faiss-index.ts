@@ -1,17 +1,25 @@
 import { InvalidCheckpointError, InvalidInputError, type IndexEntry, type IndexHit, type KnowledgeIndex } from '@recipe-kit/core';
 import { loadFaiss, type FaissModule, type FaissNativeIndex } from './faiss-native.js';
+import { innerProduct } from './inner-product.js';
+import { centre, centringOf, uncentre, type Centring } from './vector-centring.js';
 import { validateEntries, validateK } from './validate-entries.js';
 import { validateVector } from './validate-vector.js';
 
 export type FaissIndexKind = 'flat' | 'hnsw' | 'ivf';
 export type FaissStorage = 'Flat' | 'SQ8' | 'PQ';
 
-/** What a saved faiss index file needs beside it: the options that made it and the id of every label (null: removed). */
+/**
+ * What a saved faiss index file needs beside it: the options that made it, the id of every label
+ * (null: removed) and, for a centred index, the centring applied to every vector in the file.
+ */
 export interface FaissNativeState {
   description: string;
   labels: Array<string | null>;
+  centring: Centring | null;
 }
 
+/** Marks a centred index in its saved description, so a file of the other kind is never loaded as this one. */
+const CENTRED_SUFFIX = ';centred';
 /** The largest divisor of `dimension` that is ≤ dimension / 8 (one byte of code per ~8 dimensions), at least 1. */
 export function defaultPqM(dimension: number): number {
   for (let m = Math.floor(dimension / 8); m > 1; m--) if (dimension % m === 0) return m;
@@ -50,6 +58,19 @@ export interface FaissIndexOptions {
   trainAt?: number;
   /** OpenMP threads for faiss (process-wide); default: leave faiss's choice. */
   threads?: number;
+  /**
+   * IVF-PQ: store every key as (k − μ)·s, μ the mean of the training keys and s scaling them to RMS
+   * norm 1 (see `Centring`; PQ storage only; default false). Queries stay as they are: q·(k − μ)·s =
+   * s·(q·k − q·μ) ranks keys exactly as q·k, and the score is mapped back. Keys that share a direction
+   * (RECIPE's: mean pairwise cos ≈ 0.4) pull the inner-product k-means towards it and its lists grow
+   * uneven when it trains on few keys per list (trainAt 39 × nlist): at 100k keys a query at nprobe
+   * 128 of 512 scanned 2.0× the uniform share of codes, 1.0× centred (CPU per query −33%). But
+   * recall@1 per probe fell (0.97 against 0.995 there), and at 1M structured keys the CPU per query
+   * for a given recall was no lower than uncentred (bench notes of issue 6), hence off. Training
+   * k-means on more keys (trainAt 262144) balances the lists too, with the same loss per probe. `get`
+   * returns the stored vector up to float32 rounding of the centring (a few ulp).
+   */
+  center?: boolean;
 }
 
 /**
@@ -66,6 +87,8 @@ export class FaissIndex implements KnowledgeIndex {
   private native: FaissNativeIndex;
   /** IVF before training: vectors wait here (an exact index), [pending × dimension]. */
   private staging: FaissNativeIndex | null = null;
+  /** The centring of every vector in `native` (centred IVF-PQ, once trained); null otherwise. */
+  private centring: Centring | null = null;
   private idOfLabel: Array<string | null> = [];
   private labelOf = new Map<string, number>();
   private tombstones = 0;
@@ -90,6 +113,7 @@ export class FaissIndex implements KnowledgeIndex {
       trainAt: options.trainAt ?? (options.kind === 'ivf' ? Math.max(39 * nlist, 20_000) : 20_000),
       pqM: options.pqM ?? defaultPqM(dimension),
       rescore: options.rescore ?? 16,
+      center: options.center ?? false,
     };
     for (const [name, value] of Object.entries(this.options)) {
       if (typeof value === 'number' && (!Number.isInteger(value) || value < 1)) {
@@ -100,6 +124,12 @@ export class FaissIndex implements KnowledgeIndex {
       throw new InvalidInputError(`FaissIndex storage must be "Flat", "SQ8" or "PQ", got "${String(this.options.storage)}".`, 'Use Flat (exact float32 codes), SQ8 (8-bit, 4× smaller) or PQ (ivf only: compact codes, exact rescoring).');
     }
     if (this.options.storage === 'PQ') this.validatePq(dimension);
+    if (this.options.center && this.options.storage !== 'PQ') {
+      throw new InvalidInputError(
+        `FaissIndex option center needs storage "PQ" (kind "ivf"), got ${this.options.kind} with ${this.options.storage}.`,
+        'Leave center out for the others: centred search rescores candidates from reconstructed vectors, which only the PQ index\'s float32 copies give reliably (Debian faiss 1.7.3\'s IVF direct map cannot find vectors added after its first lookup).',
+      );
+    }
     if (this.options.kind === 'ivf' && this.options.trainAt < this.options.nlist) {
       throw new InvalidInputError(`FaissIndex trainAt (${this.options.trainAt}) must be ≥ nlist (${this.options.nlist}): k-means needs a point per list.`, 'Raise trainAt (≥ 39·nlist is best) or lower nlist.');
     }
@@ -124,7 +154,8 @@ export class FaissIndex implements KnowledgeIndex {
     if (entries.length === 0) return;
     const batch = new Float32Array(entries.length * this.dimension);
     entries.forEach((entry, i) => batch.set(entry.vector, i * this.dimension));
-    (this.staging ?? this.native).addFloat32(batch);
+    if (this.staging !== null) this.staging.addFloat32(batch);
+    else this.native.addFloat32(this.centring === null ? batch : centre(batch, this.centring));
     for (const entry of entries) {
       this.labelOf.set(entry.id, this.idOfLabel.length);
       this.idOfLabel.push(entry.id);
@@ -163,13 +194,16 @@ export class FaissIndex implements KnowledgeIndex {
     // lists a tombstone can also hide a live neighbour from the beam, which the rebuild bounds).
     const fetch = Math.min(this.idOfLabel.length, k + this.tombstones);
     const { distances, labels } = index.searchFloat32(query, fetch);
+    // Centred keys: faiss scored q·(k − μ)·s; q·k = that / s + q·μ.
+    const centring = this.staging === null ? this.centring : null;
+    const offset = centring === null ? 0 : innerProduct(centring.mean, 0, query, this.dimension);
     const hits: IndexHit[] = [];
     for (let i = 0; i < fetch && hits.length < k; i++) {
       const label = labels[i]!;
       if (label < 0) break;
       const id = this.idOfLabel[label];
       if (id === null || id === undefined) continue;
-      hits.push({ id, score: distances[i]! });
+      hits.push({ id, score: centring === null ? distances[i]! : distances[i]! / centring.scale + offset });
     }
     return hits;
   }
@@ -178,7 +212,7 @@ export class FaissIndex implements KnowledgeIndex {
     this.assertOpen();
     const label = this.labelOf.get(id);
     if (label === undefined) return null;
-    return (this.staging ?? this.native).reconstruct(label);
+    return this.storedVector(label);
   }
 
   /** Sets efSearch (hnsw) or nprobe (ivf) for later searches. */
@@ -205,19 +239,28 @@ export class FaissIndex implements KnowledgeIndex {
     this.assertOpen();
     if (this.staging !== null) return null;
     this.native.write(path);
-    return { description: this.description(), labels: [...this.idOfLabel] };
+    const centring = this.centring === null ? null : { mean: this.centring.mean.slice(), scale: this.centring.scale };
+    return { description: this.savedDescription(), labels: [...this.idOfLabel], centring };
   }
 
   /**
    * Loads a file written by `saveNative` into this empty index. Returns false, changing nothing, when
-   * the file was made with other options (another nlist, M or code): the caller rebuilds from keys.
+   * the file was made with other options (another nlist, M or code, centred or not): the caller rebuilds from keys.
    */
   loadNative(path: string, state: FaissNativeState): boolean {
     this.assertOpen();
     if (this.idOfLabel.length !== 0) {
       throw new InvalidInputError('loadNative needs an empty FaissIndex.', 'Create a new index and load the saved one into it before adding vectors.');
     }
-    if (state.description !== this.description()) return false;
+    if (state.description !== this.savedDescription()) return false;
+    const { centring } = state;
+    const valid = centring === null ? !this.options.center : this.options.center && centring.mean.length === this.dimension && Number.isFinite(centring.scale) && centring.scale > 0;
+    if (!valid) {
+      throw new InvalidCheckpointError(
+        `The faiss index saved as "${state.description}" came with ${centring === null ? 'no centring' : `a mean of ${centring.mean.length} values and scale ${centring.scale}`}, but a${this.options.center ? ' centred' : 'n uncentred'} index of dimension ${this.dimension} needs ${this.options.center ? `a mean of ${this.dimension} values and a positive scale` : 'none'}.`,
+        'Delete the index-*.faiss/.json files named by the manifest (the index is then rebuilt from the keys), or restore a backup.',
+      );
+    }
     const native = this.faiss.Index.read(path);
     if (native.ntotal() !== state.labels.length) {
       throw new InvalidCheckpointError(
@@ -227,6 +270,7 @@ export class FaissIndex implements KnowledgeIndex {
     }
     this.native = native;
     this.staging = null;
+    this.centring = centring === null ? null : { mean: Float32Array.from(centring.mean), scale: centring.scale };
     state.labels.forEach((id, label) => {
       this.idOfLabel.push(id);
       if (id === null) this.tombstones++;
@@ -237,6 +281,57 @@ export class FaissIndex implements KnowledgeIndex {
     if (this.options.kind === 'ivf') native.setParameter('nprobe', Math.min(this.options.nprobe, this.options.nlist));
     if (this.options.storage === 'PQ') native.setParameter('k_factor_rf', this.options.rescore);
     return true;
+  }
+
+  /**
+   * IVF-PQ diagnostics: the length of every inverted list (longest first; removed vectors count, their
+   * codes are still scanned), or [] before training. Each stored vector not yet seen is searched with
+   * one list probed and k = everything, which returns exactly the list it was assigned to (k-means
+   * assigns and probes by the same inner product); so at most nlist searches, each O(size).
+   */
+  ivfListSizes(): number[] {
+    this.assertOpen();
+    if (this.options.storage !== 'PQ' || this.staging !== null) return [];
+    const total = this.idOfLabel.length;
+    const seen = new Uint8Array(total);
+    const sizes: number[] = [];
+    this.native.setParameter('nprobe', 1);
+    this.native.setParameter('k_factor_rf', 1);
+    try {
+      for (let label = 0; label < total; label++) {
+        if (seen[label] === 1) continue;
+        // reconstruct gives the vector as faiss stores it (centred, if centred): the one k-means assigned.
+        const { labels } = this.native.searchFloat32(this.native.reconstruct(label), total);
+        let size = 0;
+        for (; size < total && labels[size]! >= 0; size++) seen[labels[size]!] = 1;
+        seen[label] = 1;
+        sizes.push(size);
+      }
+    } finally {
+      this.native.setParameter('nprobe', Math.min(this.options.nprobe, this.options.nlist));
+      this.native.setParameter('k_factor_rf', this.options.rescore);
+    }
+    return sizes.sort((a, b) => b - a);
+  }
+
+  /**
+   * IVF-PQ diagnostics: how many codes a search for `query` scans at the current nprobe (the lengths of
+   * the lists it probes, removed vectors included); the whole staging scan before training.
+   */
+  ivfCodesScanned(query: Float32Array): number {
+    this.assertOpen();
+    validateVector(query, this.dimension, 'query');
+    const total = this.idOfLabel.length;
+    if (this.options.storage !== 'PQ' || this.staging !== null) return total;
+    this.native.setParameter('k_factor_rf', 1);
+    try {
+      const { labels } = this.native.searchFloat32(query, total);
+      let scanned = 0;
+      while (scanned < total && labels[scanned]! >= 0) scanned++;
+      return scanned;
+    } finally {
+      this.native.setParameter('k_factor_rf', this.options.rescore);
+    }
   }
 
   /** The stored ids, in label order. */
@@ -256,6 +351,14 @@ export class FaissIndex implements KnowledgeIndex {
     // Dropping the references lets the addon's finaliser free the native memory.
     this.native = this.faiss.Index.fromFactory(1, 'Flat', this.faiss.MetricType.METRIC_INNER_PRODUCT);
     this.staging = null;
+    this.centring = null;
+  }
+
+  /** The vector stored under `label` as it was added (a centred index adds the mean back). */
+  private storedVector(label: number): Float32Array {
+    if (this.staging !== null) return this.staging.reconstruct(label);
+    const stored = this.native.reconstruct(label);
+    return this.centring === null ? stored : uncentre(stored, this.centring);
   }
 
   private validatePq(dimension: number): void {
@@ -282,6 +385,11 @@ export class FaissIndex implements KnowledgeIndex {
     return storage === 'PQ' ? `IVF${nlist},PQ${pqM}np,RFlat` : `IVF${nlist},${storage}`;
   }
 
+  /** The description a saved file carries: the factory string, marked when the file holds centred vectors. */
+  private savedDescription(): string {
+    return this.options.center ? `${this.description()}${CENTRED_SUFFIX}` : this.description();
+  }
+
   private createNative(): FaissNativeIndex {
     const { kind, efSearch } = this.options;
     const ip = this.faiss.MetricType.METRIC_INNER_PRODUCT;
@@ -300,23 +408,26 @@ export class FaissIndex implements KnowledgeIndex {
     const count = staging.ntotal();
     const vectors = new Float32Array(count * this.dimension);
     for (let label = 0; label < count; label++) vectors.set(staging.reconstruct(label), label * this.dimension);
-    this.native.trainFloat32(vectors);
-    this.native.addFloat32(vectors);
+    this.centring = this.options.center ? centringOf(vectors, this.dimension) : null;
+    const stored = this.centring === null ? vectors : centre(vectors, this.centring);
+    this.native.trainFloat32(stored);
+    this.native.addFloat32(stored);
     if (this.options.kind === 'ivf') this.native.setParameter('nprobe', Math.min(this.options.nprobe, this.options.nlist));
     this.staging = null;
   }
 
   /** Drops tombstones: a fresh index with the live vectors, relabelled 0..live−1 in label order. */
   private rebuild(): void {
-    const source = this.staging ?? this.native;
     const liveIds: string[] = [];
     const vectors = new Float32Array(this.labelOf.size * this.dimension);
     this.idOfLabel.forEach((id, label) => {
       if (id === null) return;
-      vectors.set(source.reconstruct(label), liveIds.length * this.dimension);
+      vectors.set(this.storedVector(label), liveIds.length * this.dimension);
       liveIds.push(id);
     });
+    // The rebuilt index is trained afresh (below, or once trainAt vectors are stored): a new mean then.
     this.staging = null;
+    this.centring = null;
     this.native = this.createNative();
     this.idOfLabel = [];
     this.labelOf = new Map();

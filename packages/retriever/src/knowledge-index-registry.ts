@@ -17,7 +17,8 @@ export interface CreateKnowledgeIndexOptions {
   /** A running Chroma server; without it, `chroma` starts a local one on 127.0.0.1. */
   chroma?: { host: string; port: number };
   /**
-   * Backend knobs by name: efSearch, hnswM (faiss-hnsw); nlist, nprobe, trainAt (faiss-ivf*); pqM, rescore (faiss-ivf-pq);
+   * Backend knobs by name: efSearch, hnswM (faiss-hnsw); nlist, nprobe, trainAt (faiss-ivf*); pqM, rescore,
+   * center (0 = off, the default; 1 = centre keys on their mean) (faiss-ivf-pq);
    * indexAt, nprobes, numPartitions, batchRows (lancedb); efSearch, efConstruction, maxNeighbors,
    * batchRows (chroma); threads (faiss-*).
    */
@@ -35,6 +36,13 @@ export interface KnowledgeIndexBackend {
 }
 
 const number = (options: CreateKnowledgeIndexOptions, name: string): number | undefined => options.parameters?.[name];
+/** A 0 / 1 switch among the numeric parameters; absent: undefined (the backend's default). */
+const flag = (options: CreateKnowledgeIndexOptions, name: string): boolean | undefined => {
+  const value = number(options, name);
+  if (value === undefined) return undefined;
+  if (value !== 0 && value !== 1) throw new InvalidInputError(`The index parameter ${name} is a switch, got ${String(value)}.`, `Pass ${name}: 1 (on) or 0 (off).`);
+  return value === 1;
+};
 const defined = <T extends object>(value: T): T => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 
 /** A temporary directory unless one was given; `cleanup` removes only what was created here. */
@@ -49,7 +57,7 @@ function faiss(name: string, description: string, kind: FaissIndexKind, storage:
     name,
     description,
     exact: kind === 'flat',
-    parameters: ['threads', 'trainAt', ...(kind === 'hnsw' ? ['efSearch', 'hnswM'] : []), ...(kind === 'ivf' ? ['nlist', 'nprobe'] : []), ...(storage === 'PQ' ? ['pqM', 'rescore'] : [])],
+    parameters: ['threads', 'trainAt', ...(kind === 'hnsw' ? ['efSearch', 'hnswM'] : []), ...(kind === 'ivf' ? ['nlist', 'nprobe'] : []), ...(storage === 'PQ' ? ['pqM', 'rescore', 'center'] : [])],
     create: async (options) =>
       new FaissIndex(options.dimension, {
         ...defaults(options.dimension),
@@ -64,6 +72,7 @@ function faiss(name: string, description: string, kind: FaissIndexKind, storage:
           pqM: number(options, 'pqM'),
           rescore: number(options, 'rescore'),
           threads: number(options, 'threads'),
+          center: flag(options, 'center'),
         }),
       }),
   };

@@ -18,7 +18,7 @@ export interface NativeIndexReference {
   kind: 'faiss';
   description: string;
   data: RepositoryFileReference;
-  /** JSON array: the id of every label in order, null for a removed one. */
+  /** JSON array: the id of every label in order, null for a removed one; a centred index: { labels: that array, mean, scale }. */
   labels: RepositoryFileReference;
 }
 

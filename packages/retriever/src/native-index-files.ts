@@ -4,6 +4,7 @@ import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidCheckpointError } from '@recipe-kit/core';
 import { FaissIndex, type FaissNativeState } from './faiss-index.js';
+import type { Centring } from './vector-centring.js';
 import type { NativeIndexReference, RepositoryFileReference } from './knowledge-repository-manifest.js';
 import { writeDurableFile, type DurableFileResult } from './write-durable-file.js';
 
@@ -26,7 +27,9 @@ export async function writeNativeIndex(directory: string, generation: string, in
   if (state === null) return null;
   const data = { name: dataName, ...(await sealFile(temporary, path.join(directory, dataName))) };
   const labelsName = `index-${generation}.json`;
-  const labels = { name: labelsName, ...(await writeDurableFile(path.join(directory, labelsName), [new TextEncoder().encode(JSON.stringify(state.labels))])) };
+  // Uncentred: the bare array of earlier versions; centred: the centring beside it (hashed with it).
+  const content = state.centring === null ? state.labels : { labels: state.labels, mean: Array.from(state.centring.mean), scale: state.centring.scale };
+  const labels = { name: labelsName, ...(await writeDurableFile(path.join(directory, labelsName), [new TextEncoder().encode(JSON.stringify(content))])) };
   return { kind: 'faiss', description: state.description, data, labels };
 }
 
@@ -43,11 +46,25 @@ export async function readNativeIndex(directory: string, reference: NativeIndexR
   if (!present.every(Boolean)) return null;
   await verifyFile(dataPath, reference.data, 'faiss index');
   await verifyFile(labelsPath, reference.labels, 'faiss index labels');
-  const labels = JSON.parse(await readFile(labelsPath, 'utf8')) as unknown;
-  if (!Array.isArray(labels) || !labels.every((label) => label === null || typeof label === 'string')) {
-    throw new InvalidCheckpointError(`${labelsPath} is not a JSON array of ids and nulls.`, 'Delete the index-*.faiss/.json files named by the manifest (the index is then rebuilt from the keys), or restore a backup.');
+  const { labels, centring } = parseLabelsFile(JSON.parse(await readFile(labelsPath, 'utf8')) as unknown, labelsPath);
+  return index.loadNative(dataPath, { description: reference.description, labels, centring }) ? index : null;
+}
+
+/** index-<gen>.json: an array of ids and nulls, or (centred index) { labels: that array, mean: numbers, scale }. */
+function parseLabelsFile(content: unknown, labelsPath: string): { labels: Array<string | null>; centring: Centring | null } {
+  const isLabels = (value: unknown): value is Array<string | null> => Array.isArray(value) && value.every((label) => label === null || typeof label === 'string');
+  const isFinite = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+  if (isLabels(content)) return { labels: content, centring: null };
+  if (typeof content === 'object' && content !== null && !Array.isArray(content)) {
+    const { labels, mean, scale } = content as { labels?: unknown; mean?: unknown; scale?: unknown };
+    if (isLabels(labels) && Array.isArray(mean) && mean.every(isFinite) && isFinite(scale)) {
+      return { labels, centring: { mean: Float32Array.from(mean), scale } };
+    }
   }
-  return index.loadNative(dataPath, { description: reference.description, labels: labels as Array<string | null> }) ? index : null;
+  throw new InvalidCheckpointError(
+    `${labelsPath} is neither a JSON array of ids and nulls nor { labels, mean, scale } with finite numbers.`,
+    'Delete the index-*.faiss/.json files named by the manifest (the index is then rebuilt from the keys), or restore a backup.',
+  );
 }
 
 /** fsyncs a file another library wrote, hashes it (streamed) and renames it to `finalPath`. */

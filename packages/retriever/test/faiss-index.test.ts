@@ -2,7 +2,8 @@ import { BackendUnavailableError, InvalidInputError } from '@recipe-kit/core';
 import { describe, expect, it } from 'vitest';
 import { loadFaiss } from '../src/faiss-native.js';
 import { FaissIndex, createKnowledgeIndex, knowledgeIndexBackend } from '../src/index.js';
-import { bruteForceTopK, naiveDot, randomVector, seededRandom } from './seeded-random.js';
+import { createVectorDataset } from '../src/benchmarks/vector-dataset.js';
+import { bruteForceTopK, naiveDot, randomVector, seededRandom, structuredVectors } from './seeded-random.js';
 
 let faissSkip: string | null = null;
 try {
@@ -125,6 +126,12 @@ describe.skipIf(faissSkip !== null)('FaissIndex', () => {
     expect(agree).toBeGreaterThanOrEqual(98);
     expect(await index.get('v1234')).toEqual(vectors.get('v1234'));
     await index.dispose();
+    // Centred: the stored vector comes back up to float32 rounding of (k − μ)·s / s + μ.
+    const centred = new FaissIndex(dimension, { kind: 'ivf', storage: 'PQ', nlist: 8, nprobe: 8, pqM: 4, trainAt: 1000, threads: 1, center: true });
+    await centred.add(entries);
+    const stored = (await centred.get('v1234'))!;
+    stored.forEach((value, i) => expect(Math.abs(value - vectors.get('v1234')![i]!)).toBeLessThanOrEqual(1e-6));
+    await centred.dispose();
   });
 
   it('faiss-ivf-pq defaults to the measured 1M configuration at width 256; parameters override it', async () => {
@@ -134,6 +141,62 @@ describe.skipIf(faissSkip !== null)('FaissIndex', () => {
     expect(tuned.options).toMatchObject({ nprobe: 64, pqM: 32 });
     await Promise.all([index.dispose(), tuned.dispose()]);
   });
+
+  it('center is an opt-in 0/1 switch of faiss-ivf-pq alone', async () => {
+    expect(((await createKnowledgeIndex('faiss-ivf-pq', { dimension: 256 })) as FaissIndex).options.center).toBe(false);
+    expect(((await createKnowledgeIndex('faiss-ivf-pq', { dimension: 256, parameters: { center: 1 } })) as FaissIndex).options.center).toBe(true);
+    expect(((await createKnowledgeIndex('faiss-ivf', { dimension: 8 })) as FaissIndex).options.center).toBe(false);
+    await expect(createKnowledgeIndex('faiss-ivf-pq', { dimension: 256, parameters: { center: 2 } })).rejects.toThrow(/parameter center is a switch, got 2/);
+    await expect(createKnowledgeIndex('faiss-ivf', { dimension: 8, parameters: { center: 1 } })).rejects.toThrow(/faiss-ivf index has no parameter "center"/);
+    expect(() => new FaissIndex(8, { kind: 'ivf', center: true })).toThrow(/center needs storage "PQ"/);
+  });
+
+  it('centred IVF-PQ ranks structured keys exactly as a brute-force scan, with exact scores, also after a rebuild', async () => {
+    const dimension = 32;
+    const next = structuredVectors(seededRandom(41), dimension);
+    const vectors = new Map<string, Float32Array>();
+    for (let i = 0; i < 3000; i++) vectors.set(`s${i}`, next());
+    // Every list probed and 600 × k candidates (all) rescored: what is left to check is the centring.
+    const index = new FaissIndex(dimension, { kind: 'ivf', storage: 'PQ', nlist: 8, nprobe: 8, pqM: 4, rescore: 600, trainAt: 1000, threads: 1, center: true });
+    await index.add([...vectors].map(([id, vector]) => ({ id, vector })));
+    const expectExact = async (): Promise<void> => {
+      for (let q = 0; q < 30; q++) {
+        const query = next();
+        const expected = bruteForceTopK(vectors, query, 5);
+        const hits = await index.search(query, 5);
+        expect(hits.map((hit) => hit.id)).toEqual(expected.map((hit) => hit.id));
+        hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(expected[i]!.score, 4));
+      }
+    };
+    await expectExact();
+    // 1100 tombstones (> 10% and > 1024): rebuilt from the live vectors, trained again with a new mean.
+    const removed = [...vectors.keys()].slice(0, 1100);
+    await index.remove(removed);
+    for (const id of removed) vectors.delete(id);
+    expect(index.trained).toBe(true);
+    await expectExact();
+    await index.dispose();
+  });
+
+  it('centred IVF-PQ keeps lists balanced on structured keys: a query scans ≈ nprobe / nlist of the codes, uncentred ≥ 8% more', async () => {
+    // At 100k × 256 keys (nlist 512, trainAt 19968, nprobe 128) uncentred queries scanned 2.0× the uniform share, centred 1.0×.
+    const [size, dimension, nlist, nprobe] = [10_000, 128, 128, 16];
+    const dataset = createVectorDataset({ dimension, size, queries: 40, noise: 0.75, seed: 5, sharedCosine: 0.4 });
+    const entries = Array.from({ length: size }, (_, i) => ({ id: `k${i}`, vector: dataset.base.subarray(i * dimension, (i + 1) * dimension) }));
+    const scannedShare = async (center: boolean): Promise<number> => {
+      const index = new FaissIndex(dimension, { kind: 'ivf', storage: 'PQ', nlist, nprobe, pqM: 8, trainAt: size, threads: 1, center });
+      await index.add(entries);
+      let scanned = 0;
+      for (let q = 0; q < dataset.queryCount; q++) scanned += index.ivfCodesScanned(dataset.query(q));
+      const sizes = index.ivfListSizes();
+      expect(sizes.length).toBe(nlist);
+      expect(sizes.reduce((sum, length) => sum + length, 0)).toBe(size);
+      await index.dispose();
+      return scanned / dataset.queryCount / ((size * nprobe) / nlist);
+    };
+    expect(await scannedShare(true)).toBeLessThan(1.05);
+    expect(await scannedShare(false)).toBeGreaterThan(1.08);
+  }, 60_000);
 
   it('rejects bad options with the fix', () => {
     expect(() => new FaissIndex(30, { kind: 'ivf', storage: 'PQ', pqM: 4 })).toThrow(/pqM \(4\) must divide the dimension \(30\)/);

@@ -29,6 +29,8 @@ describeKnowledgeIndexConformance('faiss-ivf', registryBackend('faiss-ivf', { nl
 describeKnowledgeIndexConformance('faiss-ivf-sq8', registryBackend('faiss-ivf-sq8', { nlist: 4, nprobe: 4, trainAt: 100 }), { lossyVectors: true });
 // PQ codes choose candidates, float32 copies rescore them: exact results, so not marked lossy. Trained at 256 (the least PQ allows).
 describeKnowledgeIndexConformance('faiss-ivf-pq', registryBackend('faiss-ivf-pq', { nlist: 4, nprobe: 4, trainAt: 256 }));
+// Centred: faiss holds (k − μ)·s, queries stay as they are, scores are mapped back: still exact results.
+describeKnowledgeIndexConformance('faiss-ivf-pq (center 1)', registryBackend('faiss-ivf-pq', { nlist: 4, nprobe: 4, trainAt: 256, center: 1 }));
 // Small write batches and an early IVF index so buffered, written and indexed rows are all searched.
 describeKnowledgeIndexConformance('lancedb', registryBackend('lancedb', { batchRows: 64, indexAt: 256, numPartitions: 2, nprobes: 2 }));
 describeKnowledgeIndexConformance('chroma', async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { InvalidCheckpointError } from '@recipe-kit/core';
@@ -18,6 +18,8 @@ const dimension = 16;
 const options = { dimension, promptShape: [1, 2] as [number, number], encoderFingerprint: 'native-index-test' };
 // rescore 128: every candidate is rescored, so results are exact and any wrong label mapping shows.
 const ivf: FaissIndexOptions = { kind: 'ivf', storage: 'PQ', nlist: 4, nprobe: 4, trainAt: 256, rescore: 128, threads: 1 };
+// Centred: the file holds (k − μ)·s, and μ and s are saved in the labels file.
+const centred: FaissIndexOptions = { ...ivf, center: true };
 const directories: string[] = [];
 
 afterEach(async () => {
@@ -26,12 +28,12 @@ afterEach(async () => {
 });
 
 /** A durable repository with 400 edits compacted into a snapshot (with its faiss file), then a journal tail: 30 adds, 10 removals. */
-async function repositoryWithTail(): Promise<{ directory: string; keys: Map<string, Float32Array> }> {
+async function repositoryWithTail(indexOptions: FaissIndexOptions = ivf): Promise<{ directory: string; keys: Map<string, Float32Array> }> {
   const directory = await mkdtemp(path.join(tmpdir(), 'native-index-'));
   directories.push(directory);
   const random = seededRandom(31);
   const keys = new Map<string, Float32Array>();
-  const repository = await KnowledgeRepository.open(directory, { ...options, createIndex: (d) => new FaissIndex(d, ivf) });
+  const repository = await KnowledgeRepository.open(directory, { ...options, createIndex: (d) => new FaissIndex(d, indexOptions) });
   repository.setSentinel(new Float32Array(dimension).fill(-10));
   const add = async (i: number) => {
     const key = randomVector(random, dimension);
@@ -91,5 +93,49 @@ describe.skipIf(faissSkip !== null)('KnowledgeRepository with a faiss backend: t
     expect(rebuilt.indexBackend.size).toBe(420);
     await expectExactTopOne(rebuilt, keys);
     await rebuilt.close();
+  });
+
+  it('saves a centred index with its mean: a reopened index answers identically; a file saved uncentred is rebuilt, never misread', async () => {
+    const { directory, keys } = await repositoryWithTail(centred);
+    const manifest = JSON.parse(await readFile(path.join(directory, 'manifest.json'), 'utf8')) as { files: { index: { description: string; labels: { name: string } } } };
+    expect(manifest.files.index.description).toBe('IVF4,PQ2np,RFlat;centred');
+    const saved = JSON.parse(await readFile(path.join(directory, manifest.files.index.labels.name), 'utf8')) as { labels: unknown[]; mean: number[]; scale: number };
+    expect(saved.labels).toHaveLength(400);
+    expect(saved.mean).toHaveLength(dimension);
+    expect(saved.scale).toBeGreaterThan(0);
+    // The mean of 400 keys of roughly normal entries is small but not zero: centring did happen.
+    expect(saved.mean.some((value) => value !== 0)).toBe(true);
+
+    // FaissIndex round trip: same hits (ids and scores, bit for bit) and same vectors from get.
+    const random = seededRandom(33);
+    const original = new FaissIndex(dimension, centred);
+    await original.add([...keys].map(([id, vector]) => ({ id, vector })));
+    const file = path.join(directory, 'round-trip.faiss');
+    const state = original.saveNative(file)!;
+    expect(state.centring!.mean).toHaveLength(dimension);
+    const reopened = new FaissIndex(dimension, centred);
+    expect(reopened.loadNative(file, state)).toBe(true);
+    for (let q = 0; q < 20; q++) {
+      const query = randomVector(random, dimension);
+      expect(await reopened.search(query, 5)).toEqual(await original.search(query, 5));
+    }
+    expect(await reopened.get('e401')).toEqual(await original.get('e401'));
+    // A centred file without its mean is refused, not searched as if uncentred.
+    expect(() => new FaissIndex(dimension, centred).loadNative(file, { ...state, centring: null })).toThrow(InvalidCheckpointError);
+    await Promise.all([original.dispose(), reopened.dispose()]);
+
+    // A repository saved uncentred (as every file before centring existed): opened centred, its file is not loaded but rebuilt.
+    const old = await repositoryWithTail(ivf);
+    const loadNative = vi.spyOn(FaissIndex.prototype, 'loadNative');
+    const rebuilt = await KnowledgeRepository.open(old.directory, { ...options, createIndex: (d) => new FaissIndex(d, centred) });
+    expect(loadNative).toHaveReturnedWith(false);
+    expect(rebuilt.indexBackend.size).toBe(420);
+    await expectExactTopOne(rebuilt, old.keys);
+    await rebuilt.close();
+    loadNative.mockClear();
+    const same = await KnowledgeRepository.open(old.directory, { ...options, createIndex: (d) => new FaissIndex(d, ivf) });
+    expect(loadNative).toHaveReturnedWith(true);
+    await expectExactTopOne(same, old.keys);
+    await same.close();
   });
 });

@@ -10,6 +10,18 @@ export function randomVector(random: () => number, dimension: number): Float32Ar
   return vector;
 }
 
+/**
+ * Keys with structure like RECIPE's (mean pairwise cos ≈ 0.4): one shared direction plus each key's own
+ * roughly normal part. Returns a generator of such keys for one seed.
+ */
+export function structuredVectors(random: () => number, dimension: number): () => Float32Array {
+  const shared = randomVector(random, dimension);
+  return () => {
+    const own = randomVector(random, dimension);
+    return own.map((value, i) => shared[i]! + 1.2 * value);
+  };
+}
+
 /** Naive float64 inner product, the reference the index is checked against. */
 export function naiveDot(a: Float32Array, b: Float32Array): number {
   let sum = 0;

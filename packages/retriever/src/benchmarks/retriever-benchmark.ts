@@ -62,6 +62,9 @@ const USAGE = `Usage: node packages/retriever/dist/benchmarks/retriever-benchmar
   --append              keep the results in <out>/latest.json and add this invocation's (each row keeps its run's time)
   --no-limits           measure every backend at every size (no per-backend size limits)
   --threads N           OpenMP threads for faiss (default 1)
+  --center 0|1          faiss-ivf-pq: centre keys and queries on the keys' mean (1) or not (0);
+                        default: the backend's default (off)
+  --train-at N          faiss-ivf-pq: train k-means on the first min(N, size) keys (default 39 × nlist)
   --quiet-load X        before each latency phase (never before a build), wait until the 1-minute load
                         average is below X (default 0: do not wait) ...
   --quiet-wait S        ... for at most S seconds (default 300); the load at each phase's start and end is recorded either way
@@ -204,6 +207,8 @@ async function main(): Promise<void> {
       append: { type: 'boolean' },
       'no-limits': { type: 'boolean' },
       threads: { type: 'string' },
+      center: { type: 'string' },
+      'train-at': { type: 'string' },
       'quiet-load': { type: 'string' },
       'quiet-wait': { type: 'string' },
       out: { type: 'string' },
@@ -284,6 +289,8 @@ async function main(): Promise<void> {
         continue;
       }
       const { parameters, sweep } = parametersFor(backend, size, dimension, settings.faissThreads);
+      if (values.center !== undefined && backend === 'faiss-ivf-pq') parameters['center'] = Number(values.center);
+      if (values['train-at'] !== undefined && backend === 'faiss-ivf-pq') parameters['trainAt'] = Math.min(size, Number(values['train-at']));
       log(`width ${dimension}, ${size} keys: ${backend}`);
       let server: Awaited<ReturnType<typeof startChromaServer>> | null = null;
       let serverDirectory: string | null = null;
