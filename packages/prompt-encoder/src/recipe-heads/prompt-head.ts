@@ -20,10 +20,10 @@ export class PromptHead {
     readonly promptNorm = 0,
   ) {}
 
-  static create(store: VariableStore, name: string, dim: number, promptLength: number, llmWidth: number, seed: number): PromptHead {
+  static create(store: VariableStore, name: string, dim: number, promptLength: number, llmWidth: number, seed: number, promptNorm = 0): PromptHead {
     addLinear(store, `${name}.residual`, dim, dim, seed);
     addLinear(store, `${name}.output`, dim, promptLength * llmWidth, seed);
-    return new PromptHead(store, name, dim, promptLength, llmWidth);
+    return new PromptHead(store, name, dim, promptLength, llmWidth, promptNorm);
   }
 
   /** r [n, dim] → prompts [n, l, d_llm] (each vector of norm promptNorm when that is set) */

@@ -66,7 +66,7 @@ export class RecipeEncoder {
     const features = 4 * encoder.width;
     RepresentationHead.create(heads, 'knowledge_head', features, config.representationDim, config.seed);
     RepresentationHead.create(heads, 'query_head', features, config.representationDim, config.seed);
-    PromptHead.create(heads, 'prompt_head', promptInputWidth(config, encoder.width), config.promptLength, config.llmWidth, config.seed);
+    PromptHead.create(heads, 'prompt_head', promptInputWidth(config, encoder.width), config.promptLength, config.llmWidth, config.seed, config.promptNorm);
     KnowledgeSentinel.create(heads, 'sentinel', config.sentinelLength, encoder.width, config.seed);
     return new RecipeEncoder(encoder, config, heads);
   }
