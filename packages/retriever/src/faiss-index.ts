@@ -127,7 +127,7 @@ export class FaissIndex implements KnowledgeIndex {
     if (this.options.center && this.options.storage !== 'PQ') {
       throw new InvalidInputError(
         `FaissIndex option center needs storage "PQ" (kind "ivf"), got ${this.options.kind} with ${this.options.storage}.`,
-        'Leave center out for the others: centred search rescores candidates from reconstructed vectors, which only the PQ index\'s float32 copies give reliably (Debian faiss 1.7.3\'s IVF direct map cannot find vectors added after its first lookup).',
+        'Leave center out for the others: centring exists to balance the PQ index\'s inverted lists on structured keys, and its exact scores come from the PQ index\'s float32 copies.',
       );
     }
     if (this.options.kind === 'ivf' && this.options.trainAt < this.options.nlist) {

@@ -79,6 +79,39 @@ describe.skipIf(faissSkip !== null)('FaissIndex', () => {
     await index.dispose();
   });
 
+  it.each([
+    ['Flat', 'faiss-ivf'],
+    ['SQ8', 'faiss-ivf-sq8'],
+  ] as const)('IVF-%s get() returns every vector, also those added after the first get() (%s)', async (storage) => {
+    const dimension = 8;
+    const index = new FaissIndex(dimension, { kind: 'ivf', storage, nlist: 4, nprobe: 4, trainAt: 300, threads: 1 });
+    const random = seededRandom(5);
+    const vectors = new Map<string, Float32Array>();
+    const addSome = async (from: number, to: number): Promise<void> => {
+      for (let i = from; i < to; i++) {
+        const vector = randomVector(random, dimension);
+        vectors.set(`v${i}`, vector);
+        await index.add([{ id: `v${i}`, vector }]);
+      }
+    };
+    const expectStored = async (ids: readonly string[]): Promise<void> => {
+      for (const id of ids) {
+        const stored = await index.get(id);
+        const original = vectors.get(id)!;
+        expect(stored, id).not.toBeNull();
+        stored!.forEach((x, i) => expect(Math.abs(x - original[i]!), `${id}[${i}]`).toBeLessThan(storage === 'Flat' ? 1e-6 : 0.05));
+      }
+    };
+    await addSome(0, 400);
+    expect(index.trained).toBe(true);
+    // The first get() makes faiss build its id → (list, offset) map; later adds must update it.
+    await addSome(400, 450);
+    await expectStored(['v3', 'v420', 'v449']);
+    await addSome(450, 500);
+    await expectStored(['v0', 'v450', 'v499']);
+    await index.dispose();
+  });
+
   it('rebuilds HNSW without its tombstones once they pass 10% (and 1024), keeping every live vector findable', async () => {
     const dimension = 4;
     const index = new FaissIndex(dimension, { kind: 'hnsw', hnswM: 8, efSearch: 64 });

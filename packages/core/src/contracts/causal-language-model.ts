@@ -64,10 +64,19 @@ export interface ForwardRequest {
    * training code uses it to skip expanding logits to the tokenizer's full vocabulary.
    */
   compactLogits?: boolean;
+  /**
+   * [P] int32 flat indices into the `batch · seq` token positions (row-major). When given, logits
+   * are computed at these positions only and returned as [1, P, vocab], in this order: losses that
+   * read a few positions skip the output projection everywhere else (it dominates small models).
+   */
+  logitPositions?: tf.Tensor1D;
 }
 
 export interface ForwardResult {
-  /** [batch, seq, vocab] next-token logits at each token position (prefix positions dropped). */
+  /**
+   * [batch, seq, vocab] next-token logits at each token position (prefix positions dropped);
+   * [1, P, vocab] when `logitPositions` was given.
+   */
   logits: tf.Tensor3D;
   /** numLayers + 1 tensors of [batch, seq, hidden] when `outputHiddenStates` was set. */
   hiddenStates?: tf.Tensor3D[];

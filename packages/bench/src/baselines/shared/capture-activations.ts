@@ -32,7 +32,8 @@ export function captureActivations(
       });
     };
     const hooks: ForwardHooks = { mlpKeys: read('mlpKeys'), mlpOutput: read('mlpOutput'), residual: read('residual') };
-    model.forward({ ids: batch.ids, attentionMask: batch.mask, hooks, compactLogits: true });
+    // Only the hooks matter: logits at one position skip the output projection elsewhere.
+    model.forward({ ids: batch.ids, attentionMask: batch.mask, hooks, compactLogits: true, logitPositions: tf.tensor1d([0], 'int32') });
   });
   return results;
 }

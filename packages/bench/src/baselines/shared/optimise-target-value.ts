@@ -65,14 +65,17 @@ export function optimiseTargetValue(model: CausalLanguageModel, rows: EditRows, 
     });
   });
   const vocabulary = model.outputIds?.length ?? model.dimensions.vocabSize;
-  const selection = tf.tensor1d(selectedRows, 'int32');
+  const targetCount = selectedRows.length;
+  // Logits only where the loss reads them: the M target positions, then the essence position.
+  const logitPositions = tf.tensor1d([...selectedRows, essenceRow * width + rows.essence.lookupIndex], 'int32');
+  const selection = tf.tensor1d(selectedRows.map((_, i) => i), 'int32');
   const targetTokens = tf.tensor1d(selectedTokens, 'int32');
   const targetOneHot = tf.tidy(() => tf.oneHot(targetTokens, vocabulary)); // [M, V]
   const tokenWeights = tf.tensor1d(weights);
-  const essenceIndex = tf.tensor1d([essenceRow * width + rows.essence.lookupIndex], 'int32');
+  const essenceIndex = tf.tensor1d([targetCount], 'int32');
   const forwardLogits = (hooks: ForwardHooks): tf.Tensor2D => {
-    const logits = model.forward({ ids: batch.ids, attentionMask: batch.mask, hooks, compactLogits: true }).logits; // [rows, width, V]
-    return logits.reshape([all.length * width, vocabulary]);
+    const logits = model.forward({ ids: batch.ids, attentionMask: batch.mask, hooks, compactLogits: true, logitPositions }).logits; // [1, M + 1, V]
+    return logits.reshape([targetCount + 1, vocabulary]);
   };
 
   // Step 0 (δ = 0): m₀ at the plain prompt and the essence distribution p_0.
@@ -127,7 +130,7 @@ export function optimiseTargetValue(model: CausalLanguageModel, rows: EditRows, 
     return { target: initial.map((x, i) => x + (offset[i] as number)), initial, losses };
   } finally {
     delta.dispose();
-    tf.dispose([batch.ids, batch.mask, lookup, selection, targetTokens, targetOneHot, tokenWeights, essenceIndex, initialEssence]);
+    tf.dispose([batch.ids, batch.mask, lookup, logitPositions, selection, targetTokens, targetOneHot, tokenWeights, essenceIndex, initialEssence]);
   }
 }
 
