@@ -40,10 +40,16 @@ export interface EfficiencyModelConfig {
   layers?: number;
 }
 
+/** An editor timed by the efficiency section, with its `--editor-option`s (e.g. fewer training steps: only query time is measured). */
+export interface EfficiencyEditor {
+  name: string;
+  options: Record<string, string>;
+}
+
 export interface EfficiencyConfig {
   models: EfficiencyModelConfig[];
-  /** Editors timed ("all" or names); each with its default options. */
-  editors: string[];
+  /** Editors timed; `{ name: "all" }` stands for every registered editor with its default options. */
+  editors: EfficiencyEditor[];
   /** Edits stored before timing queries. */
   storedEdits: number;
   /** Queries timed per pass (half the stored edits' prompts, half unrelated prompts). */
@@ -170,7 +176,15 @@ function parseEfficiency(reader: ConfigReader): EfficiencyConfig {
     return { name: entry.string('name'), architecture, config, ...(layers !== undefined ? { layers } : {}) };
   });
   if (models.length === 0) efficiency.fail('models', 'at least one model');
-  const editors = efficiency.has('editors') ? efficiency.list('editors').map((item) => (typeof item.value === 'string' && item.value !== '' ? item.value : efficiency.fail('editors', 'a list of editor names or "all"'))) : [ALL_EDITORS];
+  const editors = efficiency.has('editors')
+    ? efficiency.list('editors').map((item): EfficiencyEditor => {
+        if (typeof item.value === 'string' && item.value !== '') return { name: item.value, options: {} };
+        const entry = item.reader;
+        if (entry === null) return efficiency.fail('editors', 'a list of editor names, { "name", "options" } objects, or "all"');
+        entry.refuseUnknown(['name', 'options']);
+        return { name: entry.string('name'), options: entry.stringMap('options') };
+      })
+    : [{ name: ALL_EDITORS, options: {} }];
   return {
     models,
     editors,

@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidConfigError, RecipeKitError, tokenizeProbe, type CausalLanguageModel, type EditRequest, type Editor, type QueryContinuation } from '@recipe-kit/core';
 import { createRandomModel } from '@recipe-kit/llm-adapters';
-import { createEditor, editorNames } from '../editors/editor-registry.js';
+import { editorLabel } from '../evaluation/run-evaluation.js';
+import { editorNames } from '../editors/editor-registry.js';
 import { NoopEditor } from '../editors/noop-editor.js';
 import { scoreInBatches } from '../metrics/batched-scoring.js';
 import { median } from '../benchmarks/recipe-benchmark-measure.js';
-import { ALL_EDITORS, type EfficiencyConfig, type EfficiencyModelConfig } from './compare-config.js';
-import { createResizedRecipeEditor } from './resized-recipe-editor.js';
+import { ALL_EDITORS, type EfficiencyConfig, type EfficiencyEditor, type EfficiencyModelConfig } from './compare-config.js';
+import { createEfficiencyEditor } from './efficiency-editors.js';
 import type { EfficiencyEditorResult, EfficiencyModelResult, EfficiencyReport } from '../report/efficiency-report.js';
 
 /** A wasm32 heap holds at most 4 GiB; XNNPACK keeps a packed copy of each matmul weight, and activations need room. */
@@ -44,21 +45,22 @@ async function timeQueries(editor: Pick<Editor, 'scoreContinuations' | 'model'>,
 }
 
 async function measureEditor(
-  name: string,
+  entry: EfficiencyEditor,
   model: CausalLanguageModel,
   requests: readonly EditRequest[],
   queries: readonly QueryContinuation[],
   settings: EfficiencyConfig,
-  recipeCheckpoint: string | null,
+  modelDirectory: string,
 ): Promise<EfficiencyEditorResult> {
-  const base = { editor: name, storedEdits: 0, editMsMean: null, msPerQuery: null, uneditedMsPerQuery: null, ratio: null, runs: [], uneditedRuns: [], leakedTensors: 0 };
+  const name = entry.name;
+  const base = { editor: editorLabel(name, entry.options), ...(Object.keys(entry.options).length > 0 ? { options: entry.options } : {}), storedEdits: 0, editMsMean: null, msPerQuery: null, uneditedMsPerQuery: null, ratio: null, runs: [], uneditedRuns: [], leakedTensors: 0 };
   if (!editorNames().includes(name)) return { ...base, status: 'skipped', reason: `no editor named ${name} is registered` };
   const tensorsBefore = tf.memory().numTensors;
   // The unedited model, timed right before the editor, so that both see the same machine load.
   const uneditedRuns = await timeQueries(new NoopEditor(model), queries, settings.repeats);
   let editor: Editor;
   try {
-    editor = name === 'recipe' ? await createResizedRecipeEditor(model, recipeCheckpoint, settings.seed) : await createEditor(name, model, {});
+    editor = await createEfficiencyEditor(entry, model, modelDirectory, settings.seed);
   } catch (error) {
     if (error instanceof RecipeKitError) return { ...base, status: 'skipped', reason: error.message, uneditedRuns };
     throw error;
@@ -113,13 +115,15 @@ function parameterCount(model: CausalLanguageModel): { total: number; firstLayer
 export async function measureEfficiency(options: {
   settings: EfficiencyConfig;
   requests: readonly EditRequest[];
-  /** The micro model's RECIPE checkpoint, whose text encoder is reused with heads resized to the large width. */
-  recipeCheckpoint: string | null;
+  /** The micro model's directory: RECIPE's text encoder and LTE's and RASE's retrievers are reused from its artefacts. */
+  modelDirectory: string;
   backend: string;
   log: (line: string) => void;
 }): Promise<EfficiencyReport> {
   const { settings } = options;
-  const names = settings.editors.includes(ALL_EDITORS) ? editorNames() : [...new Set(['none', ...settings.editors])];
+  const listed = settings.editors.some((editor) => editor.name === ALL_EDITORS) ? editorNames().map((name) => ({ name, options: {} })) : settings.editors;
+  // The unedited row first (once), then the listed editors in order.
+  const entries: EfficiencyEditor[] = [{ name: 'none', options: {} }, ...listed.filter((editor) => editor.name !== 'none')];
   const models: EfficiencyModelResult[] = [];
   for (const spec of settings.models) {
     const layersInConfig = configLayers(spec);
@@ -138,10 +142,10 @@ export async function measureEfficiency(options: {
       options.log(`efficiency: ${spec.name} built (${layers}/${layersInConfig} layers, ${(counts.total / 1e6).toFixed(0)} M parameters, ${buildSeconds.toFixed(0)} s)`);
       const queries = efficiencyQueries(model, options.requests.slice(0, settings.storedEdits), settings.queries);
       const editors: EfficiencyEditorResult[] = [];
-      for (const name of names) {
-        const result = await measureEditor(name, model, options.requests, queries, settings, options.recipeCheckpoint);
+      for (const entry of entries) {
+        const result = await measureEditor(entry, model, options.requests, queries, settings, options.modelDirectory);
         const shown = result.status === 'measured' ? `${result.msPerQuery?.toFixed(1)} ms per query, ×${result.ratio?.toFixed(2)} the unedited model` : `${result.status}: ${result.reason}`;
-        options.log(`efficiency: ${spec.name} ${name}: ${shown}`);
+        options.log(`efficiency: ${spec.name} ${result.editor}: ${shown}`);
         editors.push(result);
       }
       models.push({

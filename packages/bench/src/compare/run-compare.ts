@@ -6,7 +6,6 @@ import { InvalidConfigError, InvalidInputError, MissingArtifactError, selectBack
 import { loadModel } from '@recipe-kit/llm-adapters';
 import { loadEditDataset, loadGeneralTask } from '../datasets/index.js';
 import { editorNames } from '../editors/editor-registry.js';
-import { defaultRecipeCheckpoint } from '../editors/recipe-editor-factory.js';
 import { editorLabel } from '../evaluation/run-evaluation.js';
 import { gitCommit, hashPath, machineInfo } from '../evaluation/provenance.js';
 import { readRuns, renderReportMarkdown, writeReport } from '../report/index.js';
@@ -296,9 +295,9 @@ async function compareInto(out: string, options: CompareOptions): Promise<Compar
       efficiency = JSON.parse(await readFile(file, 'utf8')) as EfficiencyReport;
       log(`compare: efficiency measured earlier, kept (${file}); delete it to measure again`);
     } else {
-      const checkpoint = defaultRecipeCheckpoint(config.model);
-      const settings = only === undefined ? config.efficiency : { ...config.efficiency, editors: (config.efficiency.editors.includes('all') ? editorNames() : config.efficiency.editors).filter((name) => only.includes(name)) };
-      efficiency = await measureEfficiency({ settings, requests, recipeCheckpoint: existsSync(checkpoint) ? checkpoint : null, backend, log });
+      const listed = config.efficiency.editors.some((editor) => editor.name === 'all') ? editorNames().map((name) => ({ name, options: {} })) : config.efficiency.editors;
+      const settings = only === undefined ? config.efficiency : { ...config.efficiency, editors: listed.filter((editor) => only.includes(editor.name)) };
+      efficiency = await measureEfficiency({ settings, requests, modelDirectory: config.model, backend, log });
       await writeAtomically(file, `${JSON.stringify(efficiency, null, 2)}\n`);
     }
   }

@@ -1,6 +1,9 @@
 /** `efficiency.json` of a compare run: per-query time of each editor on random-weight models of a realistic shape. */
 export interface EfficiencyEditorResult {
+  /** The editor's row label: its name, with its options when it has any (e.g. "t-patcher (steps=1)"). */
   editor: string;
+  /** The editor's options, when any were given. */
+  options?: Record<string, string>;
   status: 'measured' | 'skipped' | 'failed';
   /** Why it was skipped or failed. */
   reason?: string;

@@ -13,7 +13,7 @@ const valid = {
   edits: [10, 1],
   editors: ['all', { name: 'recipe', options: { ablation: 'no-sentinel' }, edits: [10] }],
   general: { tasks: { csqa: '$DATA/general/csqa.jsonl' }, items: 5 },
-  efficiency: { models: ['llama-1b', { name: 'small', architecture: 'gptj', config: { n_layer: 2 } }], editors: ['recipe'] },
+  efficiency: { models: ['llama-1b', { name: 'small', architecture: 'gptj', config: { n_layer: 2 } }], editors: ['recipe', { name: 't-patcher', options: { steps: '1' } }] },
 };
 
 function parse(value: unknown, data: string | null = '/data') {
@@ -36,6 +36,8 @@ describe('compare config', () => {
       ['small', 'gptj', 2],
     ]);
     expect(config.efficiency?.storedEdits).toBe(8);
+    expect(config.efficiency?.editors).toEqual([{ name: 'recipe', options: {} }, { name: 't-patcher', options: { steps: '1' } }]);
+    expect(parse({ ...valid, efficiency: { models: ['llama-1b'] } }).efficiency?.editors).toEqual([{ name: 'all', options: {} }]);
   });
 
   it('names the field, the value and the fix for bad input', () => {
@@ -48,6 +50,8 @@ describe('compare config', () => {
       [{ ...valid, editors: [{ name: 'recipe', edits: [100] }] }, /asks for T = 100, which is not in "edits"/],
       [{ ...valid, editors: [] }, /"editors" is \[\], expected at least one editor/],
       [{ ...valid, efficiency: { models: ['llama-70b'] } }, /"efficiency\.models\[0\]" is "llama-70b", which is no preset[\s\S]*llama-1b, gptj-1b/],
+      [{ ...valid, efficiency: { models: ['llama-1b'], editors: [{ name: 'grace', option: {} }] } }, /"efficiency\.editors\[0\]\.option" is not a field/],
+      [{ ...valid, efficiency: { models: ['llama-1b'], editors: [7] } }, /"efficiency\.editors" .*editor names, \{ "name", "options" \} objects/],
       [{ ...valid, dataset: { name: 'x' } }, /"dataset\.path" is missing, expected a non-empty string/],
       [[], /must hold a JSON object/],
     ];

@@ -67,7 +67,7 @@ beforeAll(async () => {
       general: { tasks: { mmlu: path.join(root, 'packages/bench/test/datasets/fixtures/mmlu/test/toy_arithmetic_test.csv'), squad2: 'absent.json' }, items: 3 },
       efficiency: {
         models: [{ name: 'tiny', architecture: 'llama', config: { ...TINY_LLAMA, num_hidden_layers: 2 }, layers: 1 }],
-        editors: ['recipe', 'needs-artifact'],
+        editors: ['recipe', 'needs-artifact', { name: 'grace', options: { steps: '1' } }, 'lte'],
         storedEdits: 2,
         queries: 2,
         repeats: 1,
@@ -136,7 +136,10 @@ describe('recipe-kit compare (runCompare)', () => {
       ['none', 'measured'],
       ['recipe', 'measured'],
       ['needs-artifact', 'skipped'],
+      ['grace (steps=1)', 'measured'],
+      ['lte', 'skipped'],
     ]);
+    expect(tiny?.editors[4]).toMatchObject({ reason: expect.stringMatching(/No LTE fact encoder at .*lte\/fact-encoder\.json/) });
     for (const editor of tiny?.editors ?? []) expect(editor.leakedTensors, editor.editor).toBe(0);
     expect(tiny?.editors[1]?.ratio).toBeGreaterThan(0);
     const html = readFileSync(path.join(out, 'report.html'), 'utf8');

@@ -7,7 +7,7 @@ import { BagOfWordsEncoder } from '../lte/bag-of-words-encoder.js';
 import { romeInverse } from '../rome/rome-editor.js';
 import { ROME_SETTING_KEYS, romeSettingsFromOptions } from '../rome/rome-editor-factory.js';
 import { baselineLayers } from '../shared/baseline-layers.js';
-import { generateContextTemplates, ROME_TEMPLATE_LENGTHS } from '../shared/context-templates.js';
+import { contextTemplatesFromOptions } from '../shared/context-templates.js';
 import { editorOption } from '../shared/editor-option.js';
 import { editorSecondMoments } from '../shared/editor-second-moments.js';
 import { RASE_CALIBRATION_FILE, RASE_ENCODER_FILE, thresholdsFromJson } from './calibrate-rase.js';
@@ -38,7 +38,7 @@ export async function createRaseEditorFromArtefacts(model: CausalLanguageModel, 
   const layer = editorOption.integer('rase', options, 'layer', baselineLayers.rome(model.dimensions.numLayers));
   const rome = romeSettingsFromOptions('rase', model, options, layer);
   const [secondMoment] = rome.mom2Adjustment ? await editorSecondMoments('rase', model, [layer], settings) : [];
-  const templates = (await generateContextTemplates(model, { lengths: ROME_TEMPLATE_LENGTHS, seed: 0 })).flat();
+  const templates = (await contextTemplatesFromOptions('rase', model, options, 'rome')).flat();
   return new RaseEditor({
     model,
     encoder,
