@@ -10,8 +10,14 @@ import { ALL_EDITORS, type EfficiencyConfig, type EfficiencyEditor, type Efficie
 import { createEfficiencyEditor } from './efficiency-editors.js';
 import type { EfficiencyEditorResult, EfficiencyModelResult, EfficiencyReport } from '../report/efficiency-report.js';
 
-/** A wasm32 heap holds at most 4 GiB; XNNPACK keeps a packed copy of each matmul weight, and activations need room. */
-const WASM_WEIGHT_BYTES_LIMIT = (4 * 2 ** 30 - 512 * 2 ** 20) / 2;
+/**
+ * A wasm32 heap holds at most 4 GiB, and running out aborts the wasm module for the rest of the
+ * process. XNNPACK keeps a packed copy of each matmul weight; the editors that train per edit
+ * (GRACE, T-Patcher, RASE's ROME patches) also need a transposed and packed copy of a weight at a
+ * time in their backward pass (the 32,000-row output projection: 0.5 GiB at width 2048), and
+ * activations need room. Measured: 483 M parameters (1.8 GiB) run queries but abort GRACE's first step.
+ */
+const WASM_WEIGHT_BYTES_LIMIT = (4 * 2 ** 30 - 2 ** 30) / 2;
 
 function layerKey(architecture: string): string {
   return architecture === 'gptj' ? 'n_layer' : 'num_hidden_layers';
@@ -132,9 +138,9 @@ export async function measureEfficiency(options: {
     const model = await createRandomModel({ config: { ...spec.config, [layerKey(spec.architecture)]: layers }, tokenizer: spec.architecture === 'gptj' ? 'gpt2' : 'llama2', seed: settings.seed });
     try {
       const counts = parameterCount(model);
-      if (options.backend.startsWith('wasm') && counts.total * 4 > WASM_WEIGHT_BYTES_LIMIT) {
+      if (tf.getBackend() === 'wasm' && counts.total * 4 > WASM_WEIGHT_BYTES_LIMIT) {
         throw new InvalidConfigError(
-          `efficiency model ${spec.name}: ${layers} layers hold ${(counts.total / 1e6).toFixed(0)} M float32 parameters, more than the wasm32 heap (4 GiB, with XNNPACK's packed copies) can hold.`,
+          `efficiency model ${spec.name}: ${layers} layers hold ${(counts.total / 1e6).toFixed(0)} M float32 parameters, more than the wasm32 heap (4 GiB, with XNNPACK's packed copies and room for the editors' backward passes) can hold: at most ${(WASM_WEIGHT_BYTES_LIMIT / 4 / 1e6).toFixed(0)} M.`,
           `Set "layers" lower for ${spec.name} (same width, fewer layers), or run on tfjs-node.`,
         );
       }

@@ -54,6 +54,33 @@ describe('RecipeTrainer', () => {
     retriever.dispose();
   });
 
+  it('with the three LLM terms weighted 0 trains the retriever alone: no LLM pass, the contrastive gradient as in the joint step', async () => {
+    const retriever = await tinyRetriever();
+    const joint = new RecipeTrainer({ model, retriever, requests: tinyRequests(), hyperparameters: { ...hyperparameters, reliabilityWeight: 0, generalityWeight: 0, localityWeight: 1e-30 } });
+    const alone = new RecipeTrainer({ model, retriever, requests: tinyRequests(), hyperparameters: { ...hyperparameters, reliabilityWeight: 0, generalityWeight: 0, localityWeight: 0 } });
+    let llmPasses = 0;
+    const counting = new Proxy(model, { get: (target, key) => (key === 'forward' ? (...args: Parameters<CausalLanguageModel['forward']>) => (llmPasses++, target.forward(...args)) : Reflect.get(target, key)) });
+    const countingTrainer = new RecipeTrainer({ model: counting, retriever, requests: tinyRequests(), hyperparameters: { ...hyperparameters, reliabilityWeight: 0, generalityWeight: 0, localityWeight: 0 } });
+    const counted = countingTrainer.batchGradients(0);
+    expect(llmPasses).toBe(0);
+    expect(Object.keys(counted.terms).sort()).toEqual(['contrastive', 'localityToSentinel', 'queryToKnowledge', 'queryToSentinel']);
+    tf.dispose([...counted.gradients.values()]);
+    const reference = joint.batchGradients(0);
+    const retrieverOnly = alone.batchGradients(0);
+    expect(retrieverOnly.terms['contrastive']).toBeCloseTo(reference.terms['contrastive'] as number, 5);
+    // MLP_P gets no gradient; every retriever variable gets the joint step's (the LLM terms weigh ~0 there).
+    expect([...retrieverOnly.gradients.keys()].some((name) => name.startsWith('prompt_head.'))).toBe(false);
+    for (const [name, gradient] of retrieverOnly.gradients) {
+      const expected = reference.gradients.get(name) as tf.Tensor;
+      const difference = tf.tidy(() => tf.max(tf.abs(tf.sub(gradient, expected))).dataSync()[0] as number);
+      const scale = tf.tidy(() => tf.max(tf.abs(expected)).dataSync()[0] as number);
+      expect(difference, name).toBeLessThanOrEqual(1e-5 * Math.max(scale, 1e-6));
+    }
+    tf.dispose([...reference.gradients.values(), ...retrieverOnly.gradients.values()]);
+    for (const trainer of [joint, alone, countingTrainer]) trainer.dispose();
+    retriever.dispose();
+  });
+
   it('learns: the editing loss of a fixed batch falls clearly below its start within 80 steps', async () => {
     const retriever = await tinyRetriever();
     const trainer = new RecipeTrainer({ model, retriever, requests: tinyRequests(), hyperparameters });

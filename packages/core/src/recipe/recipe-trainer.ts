@@ -168,9 +168,12 @@ export class RecipeTrainer {
     const size = batch.length;
     const rows = (tensor: tf.Tensor2D, group: number): tf.Tensor2D => tensor.slice([group * size, 0], [size, tensor.shape[1]]);
     const terms: Record<string, number> = {};
+    // With the three LLM terms weighted 0 (a retriever-only phase) the frozen LLM is not run at all:
+    // the step costs only the text encoder, so batches of hundreds of contrastive negatives are cheap.
+    const usesLlm = h.reliabilityWeight > 0 || h.generalityWeight > 0 || h.localityWeight > 0;
     try {
       // The unedited model's locality logits: no prompt, no gradient.
-      const reference = tf.tidy(() => model.forward({ ids: rows(tokens.ids, 2), compactLogits: true }).logits);
+      const reference = usesLlm ? tf.tidy(() => model.forward({ ids: rows(tokens.ids, 2), compactLogits: true }).logits) : null;
       const { value, grads } = tf.variableGrads(() => {
         const queries = retriever.encodeQueries([...firstQueries, ...secondQueries, ...locality.map((probe) => probe.prompt)]); // [3B, d_r]
         const encoded = retriever.encodeKnowledge(knowledge, batch.map((request) => request.targetNew)); // r_k [B, d_r], p_k [B, l, d_llm]
@@ -184,6 +187,11 @@ export class RecipeTrainer {
           },
           { queryKnowledgeTemperature: h.queryKnowledgeTemperature, queryPrototypeTemperature: h.queryPrototypeTemperature, hingeScale: h.contrastiveHingeScale, epsilon: h.epsilon },
         );
+        const contrastiveSum = tf.addN([contrastive.queryToKnowledge, contrastive.queryToSentinel, contrastive.localityToSentinel]);
+        if (reference === null) {
+          for (const [name, tensor] of Object.entries({ contrastive: contrastiveSum, ...contrastive })) terms[name] = tensor.dataSync()[0] as number;
+          return tf.mul(contrastiveSum, h.contrastiveWeight) as tf.Scalar;
+        }
         // One LLM pass over [reliability; generality; locality] rows, each with its own example's prompt.
         const prefix = tf.concat([encoded.prompts, encoded.prompts, encoded.prompts], 0) as tf.Tensor3D;
         const logits = model.forward({ ids: tokens.ids, prefix, compactLogits: true }).logits; // [3B, L, V]
@@ -191,7 +199,6 @@ export class RecipeTrainer {
         const reliability = hingeTokenNll(group(0), rows(tokens.labels, 0), rows(tokens.mask, 0), h.editHingeScale, h.epsilon);
         const generalityLoss = hingeTokenNll(group(1), rows(tokens.labels, 1), rows(tokens.mask, 1), h.editHingeScale, h.epsilon);
         const localityLoss = localityKl(group(2), reference, rows(tokens.mask, 2));
-        const contrastiveSum = tf.addN([contrastive.queryToKnowledge, contrastive.queryToSentinel, contrastive.localityToSentinel]);
         const values = { reliability, generality: generalityLoss, locality: localityLoss, contrastive: contrastiveSum, ...contrastive };
         for (const [name, tensor] of Object.entries(values)) terms[name] = tensor.dataSync()[0] as number;
         return tf.addN([
@@ -201,7 +208,7 @@ export class RecipeTrainer {
           tf.mul(contrastiveSum, h.contrastiveWeight),
         ]) as tf.Scalar;
       }, [...this.variables.values()]);
-      reference.dispose();
+      reference?.dispose();
       const loss = value.dataSync()[0] as number;
       value.dispose();
       const byName = new Map<string, tf.Tensor>();
