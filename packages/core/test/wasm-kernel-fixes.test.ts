@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backend/select-backend.js';
+import { LARGEST_TRANSPOSED_OPERAND } from '../src/backend/wasm-kernel-fixes.js';
 
 /** Runs `compute` on a backend and returns plain arrays, so results of two backends can be compared. */
 async function on(backend: 'cpu' | 'wasm', compute: () => tf.Tensor[]): Promise<Float32Array[]> {
@@ -34,6 +35,22 @@ describe('wasm kernel fixes', () => {
     const cpu = await on('cpu', compute);
     expect(maxDifference(wasm, cpu)).toBeLessThan(1e-4);
     expect(wasm[0]?.length).toBe(3 * 5 * 6);
+  });
+
+  it('an operand too large to copy (output-projection size) is multiplied transposed in place, with the same result', async () => {
+    // b: [2, 3, K] with 2·3·K > LARGEST_TRANSPOSED_OPERAND, so the patched kernel skips the temporary transpose.
+    const depth = Math.ceil(LARGEST_TRANSPOSED_OPERAND / 6) + 1;
+    const compute = (): tf.Tensor[] => {
+      const a = tf.randomNormal([2, 2, depth], 0, 1, 'float32', 6);
+      const b = tf.randomNormal([2, 3, depth], 0, 1, 'float32', 7);
+      return [tf.matMul(a, b, false, true), tf.matMul(b, a, false, true)];
+    };
+    const wasm = await on('wasm', compute);
+    const cpu = await on('cpu', compute);
+    // Sums of ~700k products of unit normals: relative error of float32 accumulation.
+    expect(maxDifference(wasm, cpu)).toBeLessThan(1e-3 * Math.sqrt(depth));
+    expect(wasm[0]?.length).toBe(2 * 2 * 3);
+    await tf.setBackend('wasm');
   });
 
   it('the gradient of gather (embedding lookup) works on wasm and equals cpu', async () => {

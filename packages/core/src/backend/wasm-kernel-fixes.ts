@@ -18,6 +18,16 @@ interface WasmBackendLike {
 
 const patched = new WeakSet<object>();
 
+/**
+ * Operands above this many elements are not transposed into a temporary: the copy and XNNPACK's
+ * packed copy of it cost twice their size at once (0.5 GiB for a 2048 × 32,000 output projection),
+ * which aborts a 4 GiB wasm heap already holding a large model. Those few products take the
+ * kernel's slower transposing loop instead.
+ */
+export const LARGEST_TRANSPOSED_OPERAND = 2 ** 22;
+
+const elements = (info: tf.TensorInfo): number => info.shape.reduce((product, size) => product * size, 1);
+
 function swapLastTwo(rank: number): number[] {
   const perm = Array.from({ length: rank }, (_, i) => i);
   perm[rank - 2] = rank - 1;
@@ -40,6 +50,9 @@ export function patchWasmBatchMatMul(): void {
       let b = inputs['b'] as tf.TensorInfo;
       const temporaries: tf.TensorInfo[] = [];
       const matmulAttrs = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+      if ((matmulAttrs.transposeA && elements(a) > LARGEST_TRANSPOSED_OPERAND) || (matmulAttrs.transposeB && elements(b) > LARGEST_TRANSPOSED_OPERAND)) {
+        return originalFunc({ inputs, backend, attrs });
+      }
       if (matmulAttrs.transposeA) {
         a = transposeFunc({ inputs: { x: a }, backend, attrs: { perm: swapLastTwo(a.shape.length) } }) as tf.TensorInfo;
         temporaries.push(a);
