@@ -279,8 +279,11 @@ export abstract class DecoderModel implements CausalLanguageModel {
         return this.head(stack.hidden.slice([0, length - 1, 0], [1, 1, this.dimensions.hiddenSize]));
       });
       let seen = prefixLength + promptIds.length;
+      // GPT-J's 50,400 rows pad the GPT-2 tokenizer's 50,257 ids: no text holds the extra ones, and a
+      // random or lightly trained model may still rank them high. Decode only over the tokenizer's ids.
+      const decodable = Math.min(this.dimensions.vocabSize, this.tokenizer.vocabSize);
       for (let index = 0; index < options.maxTokens; index++) {
-        const logits = await pending.data();
+        const logits = (await pending.data()).subarray(0, decodable);
         pending.dispose();
         pending = undefined;
         const next = greedy ? argmax(logits) : sampleToken(logits, temperature, options.topP ?? 1, random);

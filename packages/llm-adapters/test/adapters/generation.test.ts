@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ContextOverflowError, InvalidInputError } from '@recipe-kit/core';
-import type { DecoderModel } from '@recipe-kit/llm-adapters';
+import { createRandomModel, type DecoderModel } from '@recipe-kit/llm-adapters';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestBackend } from '../support/backend.js';
 import { tinyArchitectures, tinyModel } from '../support/tiny-models.js';
@@ -20,6 +20,25 @@ function greedyByRecomputation(model: DecoderModel, prompt: number[], steps: num
   }
   return sequence.slice(prompt.length);
 }
+
+describe('generation over a padded output layer', () => {
+  it('never emits the rows past the tokenizer (GPT-J 50,400 vs GPT-2 50,257), greedy or sampled', async () => {
+    const gptj = tinyArchitectures.find((architecture) => architecture.name === 'gptj')!;
+    const model = await createRandomModel({ config: { ...gptj.config, vocab_size: 50400 }, tokenizer: gptj.tokenizer, seed: 3, initStd: 0.2 });
+    const rows = model.tokenizer.vocabSize;
+    // Make every padding row the most likely next token by far.
+    const bias = model.getWeight('lm_head.bias');
+    model.setWeight('lm_head.bias', tf.tidy(() => tf.concat([bias.slice([0], [rows]), tf.fill([50400 - rows], 100)])));
+    const padded = tf.tidy(() => tf.argMax(model.forward({ ids: tf.tensor2d([[50256, 464]], undefined, 'int32') }).logits.reshape([2, 50400]), 1).dataSync());
+    expect(Math.min(...padded)).toBeGreaterThanOrEqual(rows); // the forward pass itself ranks a padding row first
+    for (const options of [{ maxTokens: 6, greedy: true }, { maxTokens: 6, temperature: 1, seed: 2 }]) {
+      const result = await model.generate([50256, 464], { ...options, stopIds: [] });
+      expect(result.generatedIds).toHaveLength(6);
+      expect(Math.max(...result.generatedIds)).toBeLessThan(rows);
+    }
+    model.dispose();
+  });
+});
 
 describe.each(tinyArchitectures)('$name generation', (architecture) => {
   let model: DecoderModel;
