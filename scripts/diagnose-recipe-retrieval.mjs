@@ -40,6 +40,7 @@ function score(texts, owners) {
   let fired = 0;
   let own = 0;
   let ownAndFired = 0;
+  const gaps = [];
   queries.forEach((q, i) => {
     let best = -Infinity;
     let bestIndex = -1;
@@ -48,6 +49,7 @@ function score(texts, owners) {
       if (s > best) [best, bestIndex] = [s, j];
     });
     const fires = best > s0[i] + margin;
+    gaps.push(best - s0[i]);
     fired += fires ? 1 : 0;
     if (owners) {
       own += bestIndex === owners[i] ? 1 : 0;
@@ -55,7 +57,11 @@ function score(texts, owners) {
     }
   });
   const n = texts.length;
-  return { queries: n, fired: fired / n, ...(owners ? { ownTop1: own / n, ownTop1AndFired: ownAndFired / n } : {}) };
+  const sorted = gaps.sort((a, b) => a - b);
+  const quantile = (q) => Number(sorted[Math.min(n - 1, Math.floor(q * n))].toFixed(2));
+  // s_top − s_Θ: the margin at which this kind of query would stop (or start) firing.
+  const gap = { q10: quantile(0.1), q25: quantile(0.25), median: quantile(0.5), q75: quantile(0.75), q90: quantile(0.9) };
+  return { queries: n, fired: fired / n, ...(owners ? { ownTop1: own / n, ownTop1AndFired: ownAndFired / n } : {}), gap };
 }
 
 const edit = score(requests.map((r) => r.prompt), requests.map((_, i) => i));
