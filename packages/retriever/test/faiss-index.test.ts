@@ -82,7 +82,7 @@ describe.skipIf(faissSkip !== null)('FaissIndex', () => {
   it.each([
     ['Flat', 'faiss-ivf'],
     ['SQ8', 'faiss-ivf-sq8'],
-  ] as const)('IVF-%s get() returns every vector, also those added after the first get() (%s)', async (storage) => {
+  ] as const)('IVF-%s get() returns every vector, also those added after the first get() (%s)', async (storage, _backend) => {
     const dimension = 8;
     const index = new FaissIndex(dimension, { kind: 'ivf', storage, nlist: 4, nprobe: 4, trainAt: 300, threads: 1 });
     const random = seededRandom(5);

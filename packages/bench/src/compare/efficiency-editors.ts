@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CausalLanguageModel, Editor } from '@recipe-kit/core';
 import { MissingArtifactError } from '@recipe-kit/core';
@@ -17,7 +16,7 @@ async function microEncoder(file: string, what: string): Promise<BagOfWordsEncod
   if (!existsSync(file)) {
     throw new MissingArtifactError(`No ${what} fact encoder at ${file} to time retrieval with.`, `Train the micro model's ${what} artefacts first (see its README), or leave ${what} out of efficiency.editors.`);
   }
-  return BagOfWordsEncoder.fromJson(JSON.parse(await readFile(file, 'utf8')), file);
+  return BagOfWordsEncoder.load(file);
 }
 
 /**

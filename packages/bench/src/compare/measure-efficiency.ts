@@ -19,6 +19,11 @@ import type { EfficiencyEditorResult, EfficiencyModelResult, EfficiencyReport } 
  */
 const WASM_WEIGHT_BYTES_LIMIT = 1.25e9;
 
+/** The configured efficiency editors with `"all"` expanded to every registered editor (default options). */
+export function expandEfficiencyEditors(editors: readonly EfficiencyEditor[]): EfficiencyEditor[] {
+  return editors.some((editor) => editor.name === ALL_EDITORS) ? editorNames().map((name) => ({ name, options: {} })) : [...editors];
+}
+
 function layerKey(architecture: string): string {
   return architecture === 'gptj' ? 'n_layer' : 'num_hidden_layers';
 }
@@ -127,9 +132,8 @@ export async function measureEfficiency(options: {
   log: (line: string) => void;
 }): Promise<EfficiencyReport> {
   const { settings } = options;
-  const listed = settings.editors.some((editor) => editor.name === ALL_EDITORS) ? editorNames().map((name) => ({ name, options: {} })) : settings.editors;
   // The unedited row first (once), then the listed editors in order.
-  const entries: EfficiencyEditor[] = [{ name: 'none', options: {} }, ...listed.filter((editor) => editor.name !== 'none')];
+  const entries: EfficiencyEditor[] = [{ name: 'none', options: {} }, ...expandEfficiencyEditors(settings.editors).filter((editor) => editor.name !== 'none')];
   const models: EfficiencyModelResult[] = [];
   for (const spec of settings.models) {
     const layersInConfig = configLayers(spec);

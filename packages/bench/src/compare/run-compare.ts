@@ -15,7 +15,7 @@ import type { CompareConfig, EditorRow } from './compare-config.js';
 import { CompareProgress } from './compare-progress.js';
 import { writeAtomically } from './durable-files.js';
 import { lockRunDirectory } from './run-lock.js';
-import { measureEfficiency } from './measure-efficiency.js';
+import { expandEfficiencyEditors, measureEfficiency } from './measure-efficiency.js';
 import type { EfficiencyReport } from '../report/efficiency-report.js';
 import { CellStore } from './cell-store.js';
 import { cellEditCount, runCompareCell, type CellContext, type CellPlan } from './run-compare-cell.js';
@@ -295,8 +295,7 @@ async function compareInto(out: string, options: CompareOptions): Promise<Compar
       efficiency = JSON.parse(await readFile(file, 'utf8')) as EfficiencyReport;
       log(`compare: efficiency measured earlier, kept (${file}); delete it to measure again`);
     } else {
-      const listed = config.efficiency.editors.some((editor) => editor.name === 'all') ? editorNames().map((name) => ({ name, options: {} })) : config.efficiency.editors;
-      const settings = only === undefined ? config.efficiency : { ...config.efficiency, editors: listed.filter((editor) => only.includes(editor.name)) };
+      const settings = only === undefined ? config.efficiency : { ...config.efficiency, editors: expandEfficiencyEditors(config.efficiency.editors).filter((editor) => only.includes(editor.name)) };
       efficiency = await measureEfficiency({ settings, requests, modelDirectory: config.model, backend, log });
       await writeAtomically(file, `${JSON.stringify(efficiency, null, 2)}\n`);
     }

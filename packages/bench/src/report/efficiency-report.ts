@@ -4,6 +4,8 @@ export interface EfficiencyEditorResult {
   editor: string;
   /** The editor's options, when any were given. */
   options?: Record<string, string>;
+  /** Provenance written by hand when a row was measured apart from the others (e.g. rerun after a fix). */
+  note?: string;
   status: 'measured' | 'skipped' | 'failed';
   /** Why it was skipped or failed. */
   reason?: string;

@@ -65,11 +65,12 @@ export interface ForwardRequest {
    */
   compactLogits?: boolean;
   /**
-   * [P] int32 flat indices into the `batch · seq` token positions (row-major). When given, logits
-   * are computed at these positions only and returned as [1, P, vocab], in this order: losses that
-   * read a few positions skip the output projection everywhere else (it dominates small models).
+   * Flat indices into the `batch · seq` token positions (row-major: row · seq + position). When
+   * given, logits are computed at these positions only and returned as [1, P, vocab], in this order:
+   * losses that read a few positions skip the output projection everywhere else (it dominates small
+   * models). Plain numbers: callers know them, and the model checks them without a device readback.
    */
-  logitPositions?: tf.Tensor1D;
+  logitPositions?: readonly number[];
 }
 
 export interface ForwardResult {

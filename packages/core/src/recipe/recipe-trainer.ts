@@ -188,10 +188,11 @@ export class RecipeTrainer {
           { queryKnowledgeTemperature: h.queryKnowledgeTemperature, queryPrototypeTemperature: h.queryPrototypeTemperature, hingeScale: h.contrastiveHingeScale, epsilon: h.epsilon },
         );
         const contrastiveSum = tf.addN([contrastive.queryToKnowledge, contrastive.queryToSentinel, contrastive.localityToSentinel]);
-        if (reference === null) {
-          for (const [name, tensor] of Object.entries({ contrastive: contrastiveSum, ...contrastive })) terms[name] = tensor.dataSync()[0] as number;
-          return tf.mul(contrastiveSum, h.contrastiveWeight) as tf.Scalar;
-        }
+        const record = (values: Record<string, tf.Tensor>): void => {
+          for (const [name, tensor] of Object.entries(values)) terms[name] = tensor.dataSync()[0] as number;
+        };
+        record({ contrastive: contrastiveSum, ...contrastive });
+        if (reference === null) return tf.mul(contrastiveSum, h.contrastiveWeight) as tf.Scalar;
         // One LLM pass over [reliability; generality; locality] rows, each with its own example's prompt.
         const prefix = tf.concat([encoded.prompts, encoded.prompts, encoded.prompts], 0) as tf.Tensor3D;
         const logits = model.forward({ ids: tokens.ids, prefix, compactLogits: true }).logits; // [3B, L, V]
@@ -199,8 +200,7 @@ export class RecipeTrainer {
         const reliability = hingeTokenNll(group(0), rows(tokens.labels, 0), rows(tokens.mask, 0), h.editHingeScale, h.epsilon);
         const generalityLoss = hingeTokenNll(group(1), rows(tokens.labels, 1), rows(tokens.mask, 1), h.editHingeScale, h.epsilon);
         const localityLoss = localityKl(group(2), reference, rows(tokens.mask, 2));
-        const values = { reliability, generality: generalityLoss, locality: localityLoss, contrastive: contrastiveSum, ...contrastive };
-        for (const [name, tensor] of Object.entries(values)) terms[name] = tensor.dataSync()[0] as number;
+        record({ reliability, generality: generalityLoss, locality: localityLoss });
         return tf.addN([
           tf.mul(reliability, h.reliabilityWeight),
           tf.mul(generalityLoss, h.generalityWeight),

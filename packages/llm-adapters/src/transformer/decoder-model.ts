@@ -211,24 +211,21 @@ export abstract class DecoderModel implements CausalLanguageModel {
   }
 
   /** [batch, seq, hidden] → [1, P, hidden] at the requested flat positions (or unchanged when none). */
-  private selectLogitPositions(hidden: tf.Tensor3D, positions: tf.Tensor1D | undefined): tf.Tensor3D {
+  private selectLogitPositions(hidden: tf.Tensor3D, positions: readonly number[] | undefined): tf.Tensor3D {
     if (!positions) return hidden;
     const [batch, seq, width] = hidden.shape;
-    if (positions.rank !== 1 || positions.dtype !== 'int32') {
-      throw new InvalidInputError(
-        `logitPositions must be a 1-D int32 tensor, got rank ${positions.rank} ${positions.dtype}.`,
-        'Pass tf.tensor1d(indices, "int32") with flat indices row · seq + position.',
-      );
+    const notInteger = positions.find((index) => !Number.isInteger(index));
+    if (notInteger !== undefined) {
+      throw new InvalidInputError(`logitPositions holds ${notInteger}, which is not an int32 flat index.`, 'Pass integer flat indices row · seq + position.');
     }
-    const flat = positions.dataSync();
-    const bad = flat.find((index) => !(index >= 0 && index < batch * seq));
-    if (bad !== undefined) {
+    const outside = positions.find((index) => index < 0 || index >= batch * seq);
+    if (outside !== undefined) {
       throw new InvalidInputError(
-        `logitPositions holds ${bad}, outside the ${batch} × ${seq} token positions.`,
+        `logitPositions holds ${outside}, outside the ${batch} × ${seq} token positions.`,
         'Use flat indices row · seq + position with 0 ≤ index < batch · seq (prefix positions are not counted).',
       );
     }
-    return tf.gather(hidden.reshape([batch * seq, width]), positions).expandDims(0) as tf.Tensor3D;
+    return tf.gather(hidden.reshape([batch * seq, width]), tf.tensor1d(positions as number[], 'int32')).expandDims(0) as tf.Tensor3D;
   }
 
   async generate(promptIds: readonly number[], options: GenerateOptions): Promise<GenerateResult> {
@@ -366,7 +363,7 @@ export abstract class DecoderModel implements CausalLanguageModel {
         const first = row * width + request.context.length - 1;
         for (let t = 0; t < Math.max(request.continuation.length, 1); t++) flatPositions.push(first + t);
       });
-      forwardRequest.logitPositions = tf.tensor1d(flatPositions, 'int32');
+      forwardRequest.logitPositions = flatPositions;
       // Scored over the stored vocabulary: for a compact-vocabulary model the absent ids have
       // probability exactly 0, so log-probabilities and argmaxes equal the full-vocabulary ones
       // without building [batch, seq, 32000] logits.

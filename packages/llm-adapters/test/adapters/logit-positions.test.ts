@@ -16,7 +16,7 @@ describe.each(tinyArchitectures)('$name forward with logitPositions', (architect
     const wanted = [5, 0, 3, 1]; // row 1 position 1, row 0 position 0, row 0 position 3, row 0 position 1
     const positions = tf.tensor1d(wanted, 'int32');
     const full = model.forward({ ids, attentionMask, prefix }).logits; // [2, 4, V]
-    const picked = model.forward({ ids, attentionMask, prefix, logitPositions: positions }).logits; // [1, 4, V]
+    const picked = model.forward({ ids, attentionMask, prefix, logitPositions: wanted }).logits; // [1, 4, V]
     expect(picked.shape).toEqual([1, wanted.length, full.shape[2]]);
     const expected = tf.gather(full.reshape([8, full.shape[2] as number]), positions);
     const difference = tf.max(tf.abs(tf.sub(picked.squeeze([0]), expected))).dataSync()[0];
@@ -27,7 +27,7 @@ describe.each(tinyArchitectures)('$name forward with logitPositions', (architect
       tf.tidy(() =>
         tf.grad((p: tf.Tensor) => {
           const logits = select
-            ? model.forward({ ids, attentionMask, prefix: p as tf.Tensor3D, logitPositions: positions }).logits.squeeze([0])
+            ? model.forward({ ids, attentionMask, prefix: p as tf.Tensor3D, logitPositions: wanted }).logits.squeeze([0])
             : tf.gather(model.forward({ ids, attentionMask, prefix: p as tf.Tensor3D }).logits.reshape([8, full.shape[2] as number]), positions);
           return tf.sum(tf.mul(logits, tf.linspace(0.1, 1, full.shape[2] as number)));
         })(prefix).dataSync() as Float32Array,
@@ -41,15 +41,15 @@ describe.each(tinyArchitectures)('$name forward with logitPositions', (architect
     model.dispose();
   });
 
-  it('refuses positions outside the token grid and non-integer tensors, naming the fix', async () => {
+  it('refuses positions outside the token grid and non-integer indices, naming the fix', async () => {
     const model = await createRandomModel({ config: architecture.config, tokenizer: architecture.tokenizer, seed: 3 });
     const ids = tf.tensor2d([[1, 450, 4799]], undefined, 'int32');
-    const outside = tf.tensor1d([3], 'int32');
+    const outside = [3];
     expect(() => model.forward({ ids, logitPositions: outside })).toThrow(InvalidInputError);
     expect(() => model.forward({ ids, logitPositions: outside })).toThrow(/outside the 1 × 3 token positions/);
-    const floats = tf.tensor1d([0]);
-    expect(() => model.forward({ ids, logitPositions: floats as tf.Tensor1D })).toThrow(/int32/);
-    tf.dispose([ids, outside, floats]);
+    const fractional = [0.5];
+    expect(() => model.forward({ ids, logitPositions: fractional })).toThrow(/int32/);
+    tf.dispose([ids]);
     model.dispose();
   });
 });

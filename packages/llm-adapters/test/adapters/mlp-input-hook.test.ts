@@ -38,8 +38,8 @@ describe.each(tinyArchitectures)('$name MLP-input hook', (architecture) => {
 
   it('sees the hidden state the MLP reads: the keys follow from it through the MLP weights', () => {
     const { hiddenSize, intermediateSize } = model.dimensions;
-    let input = new Float32Array();
-    let keys = new Float32Array();
+    let input: Float32Array = new Float32Array();
+    let keys: Float32Array = new Float32Array();
     tf.tidy(() => {
       model.forward({
         ids: ids(),

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { InvalidInputError } from '@recipe-kit/core';
 import { tokenizeWords } from '@recipe-kit/prompt-encoder';
 
@@ -33,6 +34,11 @@ export class BagOfWordsEncoder {
     const frequency = new Map<string, number>();
     for (const text of texts) for (const word of new Set(tokenizeWords(text))) frequency.set(word, (frequency.get(word) ?? 0) + 1);
     return new BagOfWordsEncoder(dimension, texts.length, frequency);
+  }
+
+  /** The encoder saved as JSON in `file` (train-lte's and calibrate-rase's fact encoders). */
+  static async load(file: string): Promise<BagOfWordsEncoder> {
+    return BagOfWordsEncoder.fromJson(JSON.parse(await readFile(file, 'utf8')), file);
   }
 
   static fromJson(json: unknown, source = 'bag-of-words encoder'): BagOfWordsEncoder {

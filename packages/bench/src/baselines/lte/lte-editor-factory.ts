@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInputError, MissingArtifactError, type CausalLanguageModel } from '@recipe-kit/core';
 import { loadModel } from '@recipe-kit/llm-adapters';
@@ -25,8 +24,7 @@ export async function createLteEditorFromCheckpoint(model: CausalLanguageModel, 
   const topKOption = settings.options?.['top-k'];
   const topK = topKOption === undefined ? 1 : Number(topKOption);
   if (!Number.isInteger(topK) || topK < 1) throw new InvalidInputError(`LTE top-k "${topKOption}" is not a positive integer.`, 'Pass e.g. --editor-option top-k=1 (LTE\'s value).');
-  const file = path.join(checkpoint, LTE_ENCODER_FILE);
-  const encoder = BagOfWordsEncoder.fromJson(JSON.parse(await readFile(file, 'utf8')), file);
+  const encoder = await BagOfWordsEncoder.load(path.join(checkpoint, LTE_ENCODER_FILE));
   const aligned = await loadModel(checkpoint);
   if (aligned.architecture !== model.architecture || aligned.tokenizer.name !== model.tokenizer.name) {
     aligned.dispose();

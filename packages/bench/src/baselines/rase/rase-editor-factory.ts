@@ -26,8 +26,7 @@ export async function createRaseEditorFromArtefacts(model: CausalLanguageModel, 
     );
   }
   const options = settings.options ?? {};
-  const encoderFile = path.join(directory, RASE_ENCODER_FILE);
-  const encoder = BagOfWordsEncoder.fromJson(JSON.parse(await readFile(encoderFile, 'utf8')), encoderFile);
+  const encoder = await BagOfWordsEncoder.load(path.join(directory, RASE_ENCODER_FILE));
   const calibrationFile = path.join(directory, RASE_CALIBRATION_FILE);
   const calibrated = thresholdsFromJson((JSON.parse(await readFile(calibrationFile, 'utf8')) as { thresholds?: unknown }).thresholds, calibrationFile);
   const thresholds = {

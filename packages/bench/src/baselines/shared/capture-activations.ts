@@ -33,7 +33,7 @@ export function captureActivations(
     };
     const hooks: ForwardHooks = { mlpKeys: read('mlpKeys'), mlpOutput: read('mlpOutput'), residual: read('residual') };
     // Only the hooks matter: logits at one position skip the output projection elsewhere.
-    model.forward({ ids: batch.ids, attentionMask: batch.mask, hooks, compactLogits: true, logitPositions: tf.tensor1d([0], 'int32') });
+    model.forward({ ids: batch.ids, attentionMask: batch.mask, hooks, compactLogits: true, logitPositions: [0] });
   });
   return results;
 }

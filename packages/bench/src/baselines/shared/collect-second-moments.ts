@@ -42,7 +42,7 @@ export function collectSecondMoments(model: CausalLanguageModel, layers: readonl
         ids: batch.ids,
         attentionMask: batch.mask,
         compactLogits: true,
-        logitPositions: tf.tensor1d([0], 'int32'), // only the keys are read
+        logitPositions: [0], // only the keys are read
         hooks: {
           mlpKeys: (layer, keys) => {
             const at = layers.indexOf(layer);

@@ -67,7 +67,7 @@ export function optimiseTargetValue(model: CausalLanguageModel, rows: EditRows, 
   const vocabulary = model.outputIds?.length ?? model.dimensions.vocabSize;
   const targetCount = selectedRows.length;
   // Logits only where the loss reads them: the M target positions, then the essence position.
-  const logitPositions = tf.tensor1d([...selectedRows, essenceRow * width + rows.essence.lookupIndex], 'int32');
+  const logitPositions = [...selectedRows, essenceRow * width + rows.essence.lookupIndex];
   const selection = tf.tensor1d(selectedRows.map((_, i) => i), 'int32');
   const targetTokens = tf.tensor1d(selectedTokens, 'int32');
   const targetOneHot = tf.tidy(() => tf.oneHot(targetTokens, vocabulary)); // [M, V]
@@ -130,7 +130,7 @@ export function optimiseTargetValue(model: CausalLanguageModel, rows: EditRows, 
     return { target: initial.map((x, i) => x + (offset[i] as number)), initial, losses };
   } finally {
     delta.dispose();
-    tf.dispose([batch.ids, batch.mask, lookup, logitPositions, selection, targetTokens, targetOneHot, tokenWeights, essenceIndex, initialEssence]);
+    tf.dispose([batch.ids, batch.mask, lookup, selection, targetTokens, targetOneHot, tokenWeights, essenceIndex, initialEssence]);
   }
 }
 

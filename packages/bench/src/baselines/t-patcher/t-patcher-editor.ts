@@ -148,7 +148,7 @@ export class TPatcherEditor implements Editor {
       this.model.forward({
         ids: tf.tensor2d([ids as number[]], undefined, 'int32'),
         compactLogits: true,
-        logitPositions: tf.tensor1d([0], 'int32'), // only the hook's capture is read
+        logitPositions: [0], // only the hook's capture is read
         hooks: { mlpInput: (layer, x) => void (layer === this.options.layer && (captured = tf.keep(x.squeeze([0]) as tf.Tensor2D))) },
       });
     });
