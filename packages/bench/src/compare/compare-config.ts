@@ -12,6 +12,11 @@ export interface EditorRow {
   checkpoint?: string;
   /** T values of this row; default: all of the run's. */
   edits?: number[];
+  /**
+   * Cases per T for this row (the first N of the run's cases), where fewer than the run's: an editor
+   * at 1–3 s per edit cannot afford 1,000 cases at every T on 2 cores. The report says which rows used fewer.
+   */
+  cases?: Record<number, number>;
 }
 
 /** `"all"` in the editors list: every registered editor with its default options. */
@@ -124,19 +129,33 @@ function parseEditors(reader: ConfigReader, base: string): { rows: EditorRow[]; 
     }
     const entry = item.reader;
     if (entry === null) {
-      throw new InvalidConfigError(`${reader.file}: "${item.path}" is ${JSON.stringify(item.value)}, expected "all", an editor name, or { "name", "options", "edits", "checkpoint" }.`, CONFIG_HINT);
+      throw new InvalidConfigError(`${reader.file}: "${item.path}" is ${JSON.stringify(item.value)}, expected "all", an editor name, or { "name", "options", "edits", "cases", "checkpoint" }.`, CONFIG_HINT);
     }
-    entry.refuseUnknown(['name', 'options', 'edits', 'checkpoint']);
+    entry.refuseUnknown(['name', 'options', 'edits', 'cases', 'checkpoint']);
     const checkpoint = entry.has('checkpoint') ? resolvePath(entry, 'checkpoint', base, null) : undefined;
     rows.push({
       name: entry.string('name'),
       options: entry.stringMap('options'),
       ...(checkpoint !== undefined ? { checkpoint } : {}),
       ...(entry.has('edits') ? { edits: entry.positiveIntegers('edits') } : {}),
+      ...(entry.has('cases') ? { cases: casesPerT(entry) } : {}),
     });
   }
   if (rows.length === 0 && !all) reader.fail('editors', 'at least one editor (or "all")');
   return { rows, all };
+}
+
+/** `"cases": { "1": 200, "10": 200 }`: keys are T values, values at least T (one chunk). */
+function casesPerT(entry: ConfigReader): Record<number, number> {
+  const inner = entry.object('cases');
+  const result: Record<number, number> = {};
+  for (const key of Object.keys(inner.record)) {
+    if (key.startsWith('//')) continue;
+    const edits = Number(key);
+    if (!Number.isInteger(edits) || edits < 1) inner.fail(key, 'a key that is a T value (a positive integer), e.g. "cases": { "1": 200 }', key);
+    result[edits] = inner.integer(key, { min: edits });
+  }
+  return result;
 }
 
 function parseGeneral(reader: ConfigReader, base: string, dataDirectory: string | null): GeneralConfig {
@@ -206,6 +225,8 @@ export function parseCompareConfig(value: unknown, file: string, base: string, d
   for (const row of rows) {
     const outside = row.edits?.find((t) => !edits.includes(t));
     if (outside !== undefined) throw new InvalidConfigError(`${file}: editor ${row.name} asks for T = ${outside}, which is not in "edits" (${edits.join(', ')}).`, `Add ${outside} to "edits" or remove it from the row. ${CONFIG_HINT}`);
+    const casesOutside = Object.keys(row.cases ?? {}).map(Number).find((t) => !(row.edits ?? edits).includes(t));
+    if (casesOutside !== undefined) throw new InvalidConfigError(`${file}: editor ${row.name} sets "cases" for T = ${casesOutside}, which the row does not run.`, `Use the row's T values (${(row.edits ?? edits).join(', ')}) as keys of "cases". ${CONFIG_HINT}`);
   }
   const limit = reader.optionalInteger('limit', 1);
   const batchSize = reader.optionalInteger('batchSize', 1);

@@ -17,6 +17,8 @@ export interface CellPlan {
   label: string;
   edits: number;
   directory: string;
+  /** The first N of the run's cases, where the row asks for fewer ("cases" in the config). */
+  cases?: number;
 }
 
 /** What every cell of one run shares (loaded and hashed once). */
@@ -31,9 +33,14 @@ export interface CellContext {
 
 export type CellOutcome = { status: 'done-before' | 'finished'; resumedAtChunk: number; summary?: RunSummary };
 
+/** The cases a cell edits and scores: the run's, or the first `plan.cases` of them. */
+export function cellRequests(plan: CellPlan, context: CellContext): readonly EditRequest[] {
+  return plan.cases === undefined ? context.requests : context.requests.slice(0, plan.cases);
+}
+
 /** Edits a cell applies in all (chunks × T): its share of the run's progress. */
 export function cellEditCount(plan: CellPlan, context: CellContext): number {
-  return Math.floor(context.requests.length / plan.edits) * plan.edits;
+  return Math.floor(cellRequests(plan, context).length / plan.edits) * plan.edits;
 }
 
 function cellKey(plan: CellPlan, context: CellContext): string {
@@ -45,7 +52,7 @@ function cellKey(plan: CellPlan, context: CellContext): string {
     edits: plan.edits,
     protocol: config.protocol,
     seed: config.seed,
-    cases: context.requests.map((request) => request.id),
+    cases: cellRequests(plan, context).map((request) => request.id),
     model: context.sharedParams.model.sha256,
     data: context.sharedParams.dataset.sha256,
     general: context.generalTasks.map((task) => [task.name, task.items.length]),
@@ -86,11 +93,12 @@ export async function runCompareCell(plan: CellPlan, context: CellContext, onEdi
       const chunks = [...progress.chunks];
       const cases = [...progress.cases];
       const firstChunk = chunks.length;
-      const total = chunkRequests(context.requests, plan.edits, config.seed).length;
+      const requests = cellRequests(plan, context);
+      const total = chunkRequests(requests, plan.edits, config.seed).length;
       onEdits(firstChunk * plan.edits);
       // The scored chunk's counts, handed from onChunkScored to afterChunk (which adds general ability and records it).
       const scored = { cases: 0, probes: 0, seconds: 0 };
-      await runEditProtocol(editor, context.requests, {
+      await runEditProtocol(editor, requests, {
         protocol: config.protocol,
         edits: plan.edits,
         seed: config.seed,

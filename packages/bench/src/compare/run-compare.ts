@@ -243,7 +243,8 @@ async function compareInto(out: string, options: CompareOptions): Promise<Compar
         log(`compare: ${label} at T = ${edits} left out: the run has only ${requests.length} cases (raise "limit")`);
         return [];
       }
-      return [{ row, label, edits, directory: path.join(out, 'cells', cellDirectoryName(label, edits)) }];
+      const cases = row.cases?.[edits];
+      return [{ row, label, edits, directory: path.join(out, 'cells', cellDirectoryName(label, edits)), ...(cases !== undefined && cases < requests.length ? { cases } : {}) }];
     });
   });
   const labels = plans.flat().map((plan) => plan.directory);

@@ -56,10 +56,15 @@ function modelDescription(group: RunGroup): string {
   return `${model.architecture}, ${formatParameterCount(model.parameters)} parameters`;
 }
 
+/** "T = 1: 1,000 (rome: 200)": the count most editors scored, and the editors that scored another. */
 function casesDescription(group: RunGroup): string {
   const parts = group.edits.map((edits) => {
-    const counts = [...new Set(group.runs.filter((run) => run.summary.edits === edits).map((run) => run.summary.cases))];
-    return `T = ${formatCount(edits)}: ${counts.map(formatCount).join(' / ')}`;
+    const runs = group.runs.filter((run) => run.summary.edits === edits);
+    const editorsByCount = new Map<number, string[]>();
+    for (const run of runs) editorsByCount.set(run.summary.cases, [...(editorsByCount.get(run.summary.cases) ?? []), run.summary.editor]);
+    const [common, ...others] = [...editorsByCount].sort((a, b) => b[1].length - a[1].length || b[0] - a[0]);
+    const exceptions = others.map(([count, editors]) => `${editors.join(', ')}: ${formatCount(count)}`);
+    return `T = ${formatCount(edits)}: ${formatCount(common?.[0] ?? 0)}${exceptions.length > 0 ? ` (${exceptions.join('; ')})` : ''}`;
   });
   return `Cases scored per editor: ${parts.join('; ')}.`;
 }
@@ -311,7 +316,7 @@ function renderAblationTables(runs: readonly EvalRun[], editorOrder: readonly st
   const selected = runs.filter((run) => keys.has(key(run)) && (isAblation(run.summary.editor) || run.summary.editor === 'recipe' || run.summary.editor === UNEDITED_EDITOR));
   return groupRuns(selected, editorOrder).map((group) => {
     const columns: GroupedColumn[] = METRICS.map((metric) => ({ key: metric.key, short: metric.short, long: metric.long, value: (run) => run.summary[metric.key], format: formatPercent, best: true }));
-    const caption = `Ablations of RECIPE on ${escapeHtml(group.model)} (${escapeHtml(modelDescription(group))}), ${escapeHtml(group.dataset)}, ${escapeHtml(PROTOCOL_TEXT[group.protocol])}: teacher-forced top-1 accuracy (%). Bold: best edited model per column.`;
+    const caption = `Ablations of RECIPE on ${escapeHtml(group.model)} (${escapeHtml(modelDescription(group))}), ${escapeHtml(group.dataset)}, ${escapeHtml(PROTOCOL_TEXT[group.protocol])}: teacher-forced top-1 accuracy (%). Bold: best edited model per column. ${escapeHtml(casesDescription(group))}`;
     return renderGroupedTable(group, columns, 'ablation', 'metric', caption, next());
   });
 }

@@ -38,6 +38,7 @@ describe('compare config', () => {
     expect(config.efficiency?.storedEdits).toBe(8);
     expect(config.efficiency?.editors).toEqual([{ name: 'recipe', options: {} }, { name: 't-patcher', options: { steps: '1' } }]);
     expect(parse({ ...valid, efficiency: { models: ['llama-1b'] } }).efficiency?.editors).toEqual([{ name: 'all', options: {} }]);
+    expect(parse({ ...valid, editors: [{ name: 'rome', cases: { '1': 200, '10': 200 } }] }).editors).toEqual([{ name: 'rome', options: {}, cases: { 1: 200, 10: 200 } }]);
   });
 
   it('names the field, the value and the fix for bad input', () => {
@@ -48,6 +49,9 @@ describe('compare config', () => {
       [{ ...valid, protocol: 'serial' }, /"protocol" is "serial", expected one of "single", "batch", "lifelong"/],
       [{ ...valid, editors: [{ name: 'recipe', options: { ablation: 1 } }] }, /"editors\[0\]\.options\.ablation" is 1, expected a string/],
       [{ ...valid, editors: [{ name: 'recipe', edits: [100] }] }, /asks for T = 100, which is not in "edits"/],
+      [{ ...valid, editors: [{ name: 'rome', cases: { '1': 0 } }] }, /"editors\[0\]\.cases\.1" is 0, expected an integer ≥ 1/],
+      [{ ...valid, editors: [{ name: 'rome', cases: { first: 20 } }] }, /"editors\[0\]\.cases\.first" is "first", expected a key that is a T value/],
+      [{ ...valid, editors: [{ name: 'rome', edits: [10], cases: { '1': 20 } }] }, /sets "cases" for T = 1, which the row does not run/],
       [{ ...valid, editors: [] }, /"editors" is \[\], expected at least one editor/],
       [{ ...valid, efficiency: { models: ['llama-70b'] } }, /"efficiency\.models\[0\]" is "llama-70b", which is no preset[\s\S]*llama-1b, gptj-1b/],
       [{ ...valid, efficiency: { models: ['llama-1b'], editors: [{ name: 'grace', option: {} }] } }, /"efficiency\.editors\[0\]\.option" is not a field/],

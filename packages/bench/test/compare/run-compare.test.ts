@@ -63,7 +63,7 @@ beforeAll(async () => {
       model: 'model',
       dataset: { name: 'synthetic', path: 'edits.json' },
       edits: [1, 5],
-      editors: ['none', 'needs-artifact', 'flaky', 'recipe', { name: 'recipe', options: { ablation: 'no-continuous-prompt' }, edits: [5] }],
+      editors: ['none', 'needs-artifact', 'flaky', 'recipe', { name: 'recipe', options: { ablation: 'no-continuous-prompt' }, edits: [5], cases: { '5': 5 } }],
       general: { tasks: { mmlu: path.join(root, 'packages/bench/test/datasets/fixtures/mmlu/test/toy_arithmetic_test.csv'), squad2: 'absent.json' }, items: 3 },
       efficiency: {
         models: [{ name: 'tiny', architecture: 'llama', config: { ...TINY_LLAMA, num_hidden_layers: 2 }, layers: 1 }],
@@ -124,6 +124,9 @@ describe('recipe-kit compare (runCompare)', () => {
     const summary = JSON.parse(readFileSync(path.join(out, 'cells', 'recipe-T5', 'summary.json'), 'utf8')) as Record<string, unknown>;
     expect(summary).toMatchObject({ editor: 'recipe', edits: 5, cases: 10, chunks: 2 });
     expect(Object.keys(summary['general'] as object)).toEqual(['mmlu']);
+    // A row with "cases" edits and scores only the first N cases; the report names it.
+    const fewer = JSON.parse(readFileSync(path.join(out, 'cells', 'recipe-w-o-cpt-T5', 'summary.json'), 'utf8')) as Record<string, unknown>;
+    expect(fewer).toMatchObject({ edits: 5, cases: 5, chunks: 1 });
     const none = JSON.parse(readFileSync(path.join(out, 'cells', 'none-T5', 'summary.json'), 'utf8')) as { locality: number };
     expect(none.locality).toBe(1);
     const params = JSON.parse(readFileSync(path.join(out, 'params.json'), 'utf8')) as Record<string, unknown>;
@@ -143,6 +146,7 @@ describe('recipe-kit compare (runCompare)', () => {
     for (const editor of tiny?.editors ?? []) expect(editor.leakedTensors, editor.editor).toBe(0);
     expect(tiny?.editors[1]?.ratio).toBeGreaterThan(0);
     const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('T = 5: 10 (recipe (w/o CPT): 5)');
     for (const marker of ['data-table="main"', 'data-table="general"', 'data-table="efficiency"', 'data-table="efficiency-model"', 'data-table="ablation"', 'class="plot"', 'needs-artifact']) expect(html, marker).toContain(marker);
     expect(readFileSync(path.join(out, 'summary.md'), 'utf8')).toMatch(/\| recipe \(w\/o CPT\) \|[\s\S]*Inference time: tiny/);
   });
