@@ -32,6 +32,7 @@ export class GptjModel extends DecoderModel {
           contextLength: config.maxPositions,
         },
         rotaryDim: config.rotaryDim,
+        rotaryLayout: 'interleaved',
         ropeTheta: 10000,
         tieWordEmbeddings: config.tieWordEmbeddings,
         embeddingWeightName: EMBEDDING,
@@ -52,8 +53,8 @@ export class GptjModel extends DecoderModel {
     let query = splitHeads(linear(normed, w('attn.q_proj.weight')), numHeads); // [b, heads, q, headDim]
     let key = splitHeads(linear(normed, w('attn.k_proj.weight')), numHeads);
     let value = splitHeads(linear(normed, w('attn.v_proj.weight')), numHeads);
-    query = applyRotary(query, context.rotary, 'interleaved');
-    key = applyRotary(key, context.rotary, 'interleaved');
+    query = applyRotary(query, context.rotary);
+    key = applyRotary(key, context.rotary);
     if (context.past) {
       key = tf.concat([context.past.key, key], 2);
       value = tf.concat([context.past.value, value], 2);

@@ -29,6 +29,7 @@ export class LlamaModel extends DecoderModel {
           contextLength: config.maxPositions,
         },
         rotaryDim: config.headDim,
+        rotaryLayout: 'half',
         ropeTheta: config.ropeTheta,
         tieWordEmbeddings: config.tieWordEmbeddings,
         embeddingWeightName: EMBEDDING,
@@ -49,8 +50,8 @@ export class LlamaModel extends DecoderModel {
     let query = splitHeads(linear(normed, w('self_attn.q_proj.weight')), numHeads); // [b, heads, q, headDim]
     let key = splitHeads(linear(normed, w('self_attn.k_proj.weight')), numKeyValueHeads); // [b, kvHeads, q, headDim]
     let value = splitHeads(linear(normed, w('self_attn.v_proj.weight')), numKeyValueHeads);
-    query = applyRotary(query, context.rotary, 'half');
-    key = applyRotary(key, context.rotary, 'half');
+    query = applyRotary(query, context.rotary);
+    key = applyRotary(key, context.rotary);
     if (context.past) {
       key = tf.concat([context.past.key, key], 2);
       value = tf.concat([context.past.value, value], 2);

@@ -18,7 +18,7 @@ import {
 import { attentionBias } from './attention.js';
 import type { CompactVocabulary } from './compact-vocabulary.js';
 import { disposeCache, type KeyValueCache, type LayerKeyValues } from './kv-cache.js';
-import { inverseFrequencies, rotaryTables, type RotaryTables } from './rotary.js';
+import { inverseFrequencies, rotaryTables, type RotaryLayout, type RotaryTables } from './rotary.js';
 import { argmax, createRandom, sampleToken } from './sampling.js';
 import { WeightStore } from './weight-store.js';
 
@@ -30,6 +30,7 @@ export interface DecoderLayout {
   dimensions: ModelDimensions;
   /** Rotary embeddings cover the first rotaryDim dims of each head. */
   rotaryDim: number;
+  rotaryLayout: RotaryLayout;
   ropeTheta: number;
   tieWordEmbeddings: boolean;
   embeddingWeightName: string;
@@ -432,7 +433,7 @@ export abstract class DecoderModel implements CausalLanguageModel {
   ): StackResult {
     const pastLength = past?.[0]?.key.shape[2] ?? 0;
     const bias = attentionBias(keyMask, inputs.shape[1], pastLength);
-    const rotary = rotaryTables(positions, this.inverseFrequency);
+    const rotary = rotaryTables(positions, this.inverseFrequency, this.layout.rotaryLayout);
     const hiddenStates = outputHiddenStates ? [inputs] : undefined;
     const presents: KeyValueCache = [];
     let hidden = inputs;

@@ -11,9 +11,12 @@ import * as tf from '@tensorflow/tfjs';
 export type RotaryLayout = 'half' | 'interleaved';
 
 export interface RotaryTables {
-  /** [batch, 1, seq, rotaryDim / 2] angles' cosine and sine. */
+  layout: RotaryLayout;
+  /** [batch, 1, seq, rotaryDim]: each angle's cosine and sine, already spread over its pair of dims. */
   cos: tf.Tensor4D;
   sin: tf.Tensor4D;
+  /** [rotaryDim, rotaryDim]: the signed permutation R of the layout. */
+  rotation: tf.Tensor2D;
 }
 
 export function inverseFrequencies(rotaryDim: number, theta: number): Float32Array {
@@ -22,15 +25,17 @@ export function inverseFrequencies(rotaryDim: number, theta: number): Float32Arr
   return result;
 }
 
-/** positions [batch, seq] int32 → cos/sin tables broadcastable over heads. */
-export function rotaryTables(positions: tf.Tensor2D, inverseFrequency: Float32Array): RotaryTables {
+/**
+ * positions [batch, seq] int32 → cos/sin tables broadcastable over heads, built once per forward pass
+ * (every layer's queries and keys share them; spreading them per call cost a gather each time).
+ */
+export function rotaryTables(positions: tf.Tensor2D, inverseFrequency: Float32Array, layout: RotaryLayout): RotaryTables {
   return tf.tidy(() => {
     const [batch, seq] = positions.shape;
-    const angles = tf.mul(
-      positions.toFloat().reshape([batch, 1, seq, 1]),
-      tf.tensor1d(inverseFrequency).reshape([1, 1, 1, inverseFrequency.length]),
-    ) as tf.Tensor4D;
-    return { cos: tf.cos(angles), sin: tf.sin(angles) };
+    const half = inverseFrequency.length;
+    const angles = tf.mul(positions.toFloat().reshape([batch, 1, seq, 1]), tf.tensor1d(inverseFrequency).reshape([1, 1, 1, half]));
+    const spread = tf.gather(angles, tf.tensor1d(angleColumns(half, layout), 'int32'), 3) as tf.Tensor4D; // [batch, 1, seq, rotaryDim]
+    return { layout, cos: tf.cos(spread), sin: tf.sin(spread), rotation: rotationMatrix(half, layout) };
   });
 }
 
@@ -54,20 +59,14 @@ function rotationMatrix(half: number, layout: RotaryLayout): tf.Tensor2D {
   return tf.tensor2d(values, [size, size]);
 }
 
-/** x [batch, heads, seq, headDim]; rotates the first `2 * tables.cos.shape[3]` dims of each head. */
-export function applyRotary(x: tf.Tensor4D, tables: RotaryTables, layout: RotaryLayout): tf.Tensor4D {
+/** x [batch, heads, seq, headDim]; rotates the first `tables.cos.shape[3]` dims of each head. */
+export function applyRotary(x: tf.Tensor4D, tables: RotaryTables): tf.Tensor4D {
   return tf.tidy(() => {
     const [batch, heads, seq, headDim] = x.shape;
-    const half = tables.cos.shape[3];
-    const rotaryDim = half * 2;
+    const rotaryDim = tables.cos.shape[3];
     const rotated = rotaryDim === headDim ? x : x.slice([0, 0, 0, 0], [batch, heads, seq, rotaryDim]);
-    const columns = tf.tensor1d(angleColumns(half, layout), 'int32');
-    const cos = tf.gather(tables.cos, columns, 3);
-    const sin = tf.gather(tables.sin, columns, 3);
-    const partner = tf
-      .matMul(rotated.reshape([batch * heads * seq, rotaryDim]), rotationMatrix(half, layout))
-      .reshape([batch, heads, seq, rotaryDim]);
-    const out = tf.add(tf.mul(rotated, cos), tf.mul(partner, sin)) as tf.Tensor4D;
+    const partner = tf.matMul(rotated.reshape([batch * heads * seq, rotaryDim]), tables.rotation).reshape([batch, heads, seq, rotaryDim]);
+    const out = tf.add(tf.mul(rotated, tables.cos), tf.mul(partner, tables.sin)) as tf.Tensor4D;
     if (rotaryDim === headDim) return out;
     const pass = x.slice([0, 0, 0, rotaryDim], [batch, heads, seq, headDim - rotaryDim]);
     return tf.concat([out, pass], 3) as tf.Tensor4D;
