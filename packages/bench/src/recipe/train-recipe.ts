@@ -90,8 +90,12 @@ export async function trainRecipe(options: TrainRecipeOptions): Promise<TrainRec
   const model = await loadModel(options.model, options.tokenizer ? { tokenizer: options.tokenizer } : {});
   await mkdir(options.out, { recursive: true });
   const resumeFrom = options.resume === false ? null : await newestCheckpoint(options.out);
-  const retriever = resumeFrom ? await RecipeEncoder.load(resumeFrom) : await createRecipeEncoder({ ...options.encoder, llmWidth: model.dimensions.hiddenSize, seed });
-  const warmStart = !resumeFrom && options.initFrom ? await warmStartFrom(retriever, options.initFrom, log) : null;
+  const source = !resumeFrom && options.initFrom ? await RecipeEncoder.load(options.initFrom) : null;
+  // A frozen word table is not saved but rebuilt from the encoder's seed, so a warm start keeps the
+  // source's seed: another seed silently redrew the special and hashed out-of-vocabulary rows.
+  const initialisationSeed = source === null ? seed : encoderSeed(source) ?? seed;
+  const retriever = resumeFrom ? await RecipeEncoder.load(resumeFrom) : await createRecipeEncoder({ ...options.encoder, llmWidth: model.dimensions.hiddenSize, seed: initialisationSeed });
+  const warmStart = source !== null && options.initFrom ? warmStartFrom(retriever, source, options.initFrom, log) : null;
   const trainer = new RecipeTrainer({ model, retriever, requests, hyperparameters: options.hyperparameters });
   const logFile = path.join(options.out, 'training-log.jsonl');
   let elapsedBefore = 0;
@@ -164,9 +168,14 @@ export async function trainRecipe(options: TrainRecipeOptions): Promise<TrainRec
   return { steps: options.steps, seconds: seconds(), finalTerms, threshold: calibration.threshold };
 }
 
-/** Copies a trained retriever's matching weights into `retriever`; logs and returns what was copied. */
-async function warmStartFrom(retriever: RecipeEncoder, directory: string, log: (line: string) => void): Promise<{ from: string; copied: number; fresh: string[] }> {
-  const source = await RecipeEncoder.load(directory);
+/** The seed the source's text encoder drew its random rows from (absent for a loaded BERT). */
+function encoderSeed(source: RecipeEncoder): number | undefined {
+  const value = source.encoder.configJson()['seed'];
+  return typeof value === 'number' ? value : undefined;
+}
+
+/** Copies a trained retriever's matching weights into `retriever` and frees the source; logs and returns what was copied. */
+function warmStartFrom(retriever: RecipeEncoder, source: RecipeEncoder, directory: string, log: (line: string) => void): { from: string; copied: number; fresh: string[] } {
   try {
     const { copied, fresh } = retriever.copyWeightsFrom(source);
     if (copied.length === 0) throw new InvalidInputError(`--init-from ${directory}: no weight matches this encoder's names and shapes.`, 'Warm-start from a checkpoint with the same encoder widths, d_r and prompt length.');

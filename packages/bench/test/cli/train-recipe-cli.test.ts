@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { MissingArtifactError } from '@recipe-kit/core';
+import { RecipeEncoder } from '@recipe-kit/prompt-encoder';
 import { useTestBackend } from '@recipe-kit/core/testing';
 import { loadModel, saveModel } from '@recipe-kit/llm-adapters';
 import { createEditor } from '../../src/editors/editor-registry.js';
@@ -67,6 +69,29 @@ describe('recipe-kit train-recipe → eval --editor recipe', () => {
     expect(training.hyperparameters.relationGroupSize).toBe(2);
     const encoder = JSON.parse(await readFile(path.join(out, 'encoder', 'default-encoder.json'), 'utf8')) as { config: { charNgramBuckets: number } };
     expect(encoder.config.charNgramBuckets).toBe(64);
+  });
+
+  it("a warm start under another seed keeps the source's frozen word rows: the same query gets the same key", async () => {
+    const source = path.join(dir, 'frozen');
+    const frozen = [...small, '--freeze-word-vectors'];
+    expect(runCli(['train-recipe', '--model', model, '--dataset', 'synthetic', '--data', edits, '--steps', '2', '--out', source, ...frozen]).status).toBe(0);
+    const warm = path.join(dir, 'frozen-warm');
+    // lr ≈ 0: the warm-started encoder must compute what the source computes.
+    const trained = runCli(['train-recipe', '--model', model, '--dataset', 'synthetic', '--data', edits, '--steps', '1', '--out', warm, ...frozen, '--lr', '1e-9', '--seed', '7', '--init-from', source]);
+    expect(trained.status, trained.stderr).toBe(0);
+    // Made-up names are out of the 300-word vocabulary: they read the seeded hash-bucket rows.
+    const texts = ['Zorvath Quellimar speaks Brindish', 'Where was Ostrava Kelmwyn born?'];
+    const [before, after] = await Promise.all([RecipeEncoder.load(source), RecipeEncoder.load(warm)]);
+    try {
+      const [a, b] = [before.encodeQueries(texts), after.encodeQueries(texts)];
+      const difference = tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] ?? Number.NaN;
+      const scale = tf.max(tf.abs(a)).dataSync()[0] ?? Number.NaN;
+      tf.dispose([a, b]);
+      expect(difference).toBeLessThan(1e-3 * scale);
+    } finally {
+      before.dispose();
+      after.dispose();
+    }
   });
 
   it('trains prompts from the new target with a fixed prompt norm; eval, calibration and the saved config follow', async () => {
