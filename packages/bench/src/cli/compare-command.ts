@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { InvalidInputError } from '@recipe-kit/core';
 import { readCompareConfig, type CompareConfig } from '../compare/compare-config.js';
 import { runCompare } from '../compare/run-compare.js';
 import { optionalNumber, requireString, type Command, type CommandIo, type ParsedValues } from './command.js';
@@ -13,6 +14,7 @@ export const compareRunOptions = {
   limit: { type: 'string' },
   'skip-efficiency': { type: 'boolean' },
   editors: { type: 'string' },
+  edits: { type: 'string' },
   'finished-only': { type: 'boolean' },
 } as const;
 
@@ -26,17 +28,29 @@ export async function compareFromCommandLine(configFile: string, values: ParsedV
   const out = typeof values['out'] === 'string' ? values['out'] : path.join(repositoryRoot, 'runs', name);
   const started = performance.now();
   const only = typeof values['editors'] === 'string' ? values['editors'].split(',').map((name) => name.trim()).filter((name) => name !== '') : undefined;
-  const result = await runCompare({ config, out, fresh: values['fresh'] === true, repositoryRoot, log: io.log, finishedOnly: values['finished-only'] === true, ...(only ? { onlyEditors: only } : {}) });
+  const onlyEdits = typeof values['edits'] === 'string' ? parseEditsFilter(values['edits'], config.edits) : undefined;
+  const result = await runCompare({ config, out, fresh: values['fresh'] === true, repositoryRoot, log: io.log, finishedOnly: values['finished-only'] === true, ...(only ? { onlyEditors: only } : {}), ...(onlyEdits ? { onlyEdits } : {}) });
   io.out(result.markdown);
   if (result.skipped.length > 0) io.out(`Not run: ${result.skipped.map((entry) => `${entry.editor} (${entry.reason.split('\n')[0] ?? ''})`).join('; ')}\n`);
   if (result.report !== '') io.out(`report: ${result.report}`);
   io.log(`compare: finished in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 
+/** `--edits 1,10,100`: T values of the config to run now (the others are left for a later run). */
+function parseEditsFilter(text: string, configured: readonly number[]): number[] {
+  const values = text.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  const numbers = values.map(Number);
+  const bad = values.find((_, index) => !configured.includes(numbers[index] ?? Number.NaN));
+  if (values.length === 0 || bad !== undefined) {
+    throw new InvalidInputError(`--edits ${text}: ${bad === undefined ? 'no T value given' : `T = ${bad} is not among the config's "edits"`}.`, `Pass T values of the config, comma-separated: ${configured.join(',')}.`);
+  }
+  return numbers;
+}
+
 export const compareCommand: Command = {
   name: 'compare',
   summary: 'Run every registered editor under one protocol on one model and dataset (a JSON config); resumable; writes tables, plots and report.html.',
-  usage: 'recipe-kit compare --config FILE [--out DIR] [--fresh] [--limit N] [--editors NAME,...] [--skip-efficiency] [--finished-only]',
+  usage: 'recipe-kit compare --config FILE [--out DIR] [--fresh] [--limit N] [--editors NAME,...] [--edits T,...] [--skip-efficiency] [--finished-only]',
   options: { config: { type: 'string' }, ...compareRunOptions },
   async run(values, io) {
     await compareFromCommandLine(requireString(values, 'config', this), values, io);

@@ -32,6 +32,8 @@ export interface CompareOptions {
   finishedOnly?: boolean;
   /** Run only the rows (and efficiency editors) of these editor names (`--editors`); default: all of the config's. */
   onlyEditors?: readonly string[];
+  /** Run only these T values (a config's other T values are left for a later run). */
+  onlyEdits?: readonly number[];
   /** The checkout the code runs from (for the git commit in params.json). */
   repositoryRoot: string;
   log: (line: string) => void;
@@ -238,7 +240,7 @@ async function compareInto(out: string, options: CompareOptions): Promise<Compar
 
   const plans: CellPlan[][] = rows.map((row) => {
     const label = editorLabel(row.name, row.options);
-    return (row.edits ?? config.edits).flatMap((edits) => {
+    return (row.edits ?? config.edits).filter((edits) => options.onlyEdits === undefined || options.onlyEdits.includes(edits)).flatMap((edits) => {
       if (edits > requests.length) {
         log(`compare: ${label} at T = ${edits} left out: the run has only ${requests.length} cases (raise "limit")`);
         return [];
@@ -251,7 +253,7 @@ async function compareInto(out: string, options: CompareOptions): Promise<Compar
   if (new Set(labels).size !== labels.length) throw new InvalidConfigError('Two editor rows of the config have the same label.', `Give each row distinct options. ${CONFIG_HINT}`);
   await writeAtomically(
     path.join(out, 'params.json'),
-    `${JSON.stringify({ command: `recipe-kit compare --config ${path.relative(process.cwd(), config.file) || config.file}`, config: JSON.parse(await readFile(config.file, 'utf8')) as unknown, configFile: config.file, onlyEditors: only ?? null, editors: rows, ...sharedParams, generalTasks: generalTasks.map((task) => ({ name: task.name, items: task.items.length })), generalUnavailable: unavailable, date: new Date().toISOString() }, null, 2)}\n`,
+    `${JSON.stringify({ command: `recipe-kit compare --config ${path.relative(process.cwd(), config.file) || config.file}`, config: JSON.parse(await readFile(config.file, 'utf8')) as unknown, configFile: config.file, onlyEditors: only ?? null, onlyEdits: options.onlyEdits ?? null, editors: rows, ...sharedParams, generalTasks: generalTasks.map((task) => ({ name: task.name, items: task.items.length })), generalUnavailable: unavailable, date: new Date().toISOString() }, null, 2)}\n`,
   );
 
   const progress = new CompareProgress(plans.flat().reduce((sum, plan) => sum + cellEditCount(plan, context), 0), log);

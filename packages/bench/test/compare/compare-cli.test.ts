@@ -18,5 +18,8 @@ describe('recipe-kit compare (command line)', () => {
     const bad = runCli(['compare', '--config', file]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/"limits" is not a field of this object[\s\S]*limit/);
+    const outside = runCli(['compare', '--config', path.resolve(import.meta.dirname, '../../../../configs/main.json'), '--edits', '1,7']);
+    expect(outside.status).toBe(2);
+    expect(outside.stderr).toMatch(/--edits 1,7: T = 7 is not among the config's "edits"[\s\S]*Pass T values of the config, comma-separated: 1,10/);
   });
 });

@@ -163,6 +163,14 @@ describe('recipe-kit compare (runCompare)', () => {
     expect(logs.join('\n')).toMatch(/recipe T=5 has not finished: left out of the report \(--finished-only\)/);
   });
 
+  it('--editors and --edits run only the named rows at the named T', async () => {
+    const config = await readCompareConfig(configFile, root);
+    delete config.efficiency;
+    const only = await runCompare({ config, out: path.join(dir, 'only'), onlyEditors: ['none'], onlyEdits: [5], repositoryRoot: root, log });
+    expect(only.cells.map((cell) => path.basename(cell))).toEqual(['none-T5']);
+    expect(JSON.parse(readFileSync(path.join(dir, 'only', 'params.json'), 'utf8'))).toMatchObject({ onlyEditors: ['none'], onlyEdits: [5] });
+  });
+
   it('refuses to resume into a directory computed with other settings, and --fresh starts over', async () => {
     const base = await readCompareConfig(configFile, root);
     const out = path.join(dir, 'run');
