@@ -173,6 +173,14 @@ describe('RecipeEncoder', () => {
     recipe.dispose();
   });
 
+  it('a warm start refuses a source whose frozen word rows came from another seed, and copies from the same seed', async () => {
+    const frozen = (seed: number): Promise<DefaultEncoder> => DefaultEncoder.create({ ...tinyEncoder, trainWordVectors: false, seed });
+    const [target, other, same] = [RecipeEncoder.create(await frozen(3), tinyHeads), RecipeEncoder.create(await frozen(4), tinyHeads), RecipeEncoder.create(await frozen(3), tinyHeads)];
+    expect(() => target.copyWeightsFrom(other)).toThrow(/frozen word vectors drawn from seed 3 from one drawn from seed 4[\s\S]*source encoder's seed/);
+    expect(target.copyWeightsFrom(same).fresh).toEqual([]);
+    [target, other, same].forEach((encoder) => encoder.dispose());
+  });
+
   it('prompt options: MLP_P on the new target\'s pooled features, and prompt vectors rescaled to a fixed norm', async () => {
     const make = async (extra: Record<string, unknown>): Promise<RecipeEncoder> => RecipeEncoder.create(await DefaultEncoder.create(tinyEncoder), { ...tinyHeads, ...extra });
     const texts = ['the capital of france is paris', 'who is the president'];

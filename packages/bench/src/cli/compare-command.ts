@@ -27,7 +27,7 @@ export async function compareFromCommandLine(configFile: string, values: ParsedV
   const name = path.basename(configFile).replace(/\.json$/, '');
   const out = typeof values['out'] === 'string' ? values['out'] : path.join(repositoryRoot, 'runs', name);
   const started = performance.now();
-  const only = typeof values['editors'] === 'string' ? values['editors'].split(',').map((name) => name.trim()).filter((name) => name !== '') : undefined;
+  const only = typeof values['editors'] === 'string' ? commaList(values['editors']) : undefined;
   const onlyEdits = typeof values['edits'] === 'string' ? parseEditsFilter(values['edits'], config.edits) : undefined;
   const result = await runCompare({ config, out, fresh: values['fresh'] === true, repositoryRoot, log: io.log, finishedOnly: values['finished-only'] === true, ...(only ? { onlyEditors: only } : {}), ...(onlyEdits ? { onlyEdits } : {}) });
   io.out(result.markdown);
@@ -36,15 +36,19 @@ export async function compareFromCommandLine(configFile: string, values: ParsedV
   io.log(`compare: finished in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 
+/** The non-empty, trimmed items of a comma-separated flag value. */
+function commaList(text: string): string[] {
+  return text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+}
+
 /** `--edits 1,10,100`: T values of the config to run now (the others are left for a later run). */
 function parseEditsFilter(text: string, configured: readonly number[]): number[] {
-  const values = text.split(',').map((part) => part.trim()).filter((part) => part !== '');
-  const numbers = values.map(Number);
-  const bad = values.find((_, index) => !configured.includes(numbers[index] ?? Number.NaN));
+  const values = commaList(text);
+  const bad = values.find((value) => !configured.includes(Number(value)));
   if (values.length === 0 || bad !== undefined) {
     throw new InvalidInputError(`--edits ${text}: ${bad === undefined ? 'no T value given' : `T = ${bad} is not among the config's "edits"`}.`, `Pass T values of the config, comma-separated: ${configured.join(',')}.`);
   }
-  return numbers;
+  return values.map(Number);
 }
 
 export const compareCommand: Command = {

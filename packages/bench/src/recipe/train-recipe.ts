@@ -90,12 +90,12 @@ export async function trainRecipe(options: TrainRecipeOptions): Promise<TrainRec
   const model = await loadModel(options.model, options.tokenizer ? { tokenizer: options.tokenizer } : {});
   await mkdir(options.out, { recursive: true });
   const resumeFrom = options.resume === false ? null : await newestCheckpoint(options.out);
-  const source = !resumeFrom && options.initFrom ? await RecipeEncoder.load(options.initFrom) : null;
+  const source = !resumeFrom && options.initFrom ? { directory: options.initFrom, encoder: await RecipeEncoder.load(options.initFrom) } : null;
   // A frozen word table is not saved but rebuilt from the encoder's seed, so a warm start keeps the
   // source's seed: another seed silently redrew the special and hashed out-of-vocabulary rows.
-  const initialisationSeed = source === null ? seed : encoderSeed(source) ?? seed;
+  const initialisationSeed = source === null ? seed : encoderSeed(source.encoder) ?? seed;
   const retriever = resumeFrom ? await RecipeEncoder.load(resumeFrom) : await createRecipeEncoder({ ...options.encoder, llmWidth: model.dimensions.hiddenSize, seed: initialisationSeed });
-  const warmStart = source !== null && options.initFrom ? warmStartFrom(retriever, source, options.initFrom, log) : null;
+  const warmStart = source === null ? null : warmStartFrom(retriever, source, log);
   const trainer = new RecipeTrainer({ model, retriever, requests, hyperparameters: options.hyperparameters });
   const logFile = path.join(options.out, 'training-log.jsonl');
   let elapsedBefore = 0;
@@ -175,14 +175,15 @@ function encoderSeed(source: RecipeEncoder): number | undefined {
 }
 
 /** Copies a trained retriever's matching weights into `retriever` and frees the source; logs and returns what was copied. */
-function warmStartFrom(retriever: RecipeEncoder, source: RecipeEncoder, directory: string, log: (line: string) => void): { from: string; copied: number; fresh: string[] } {
+function warmStartFrom(retriever: RecipeEncoder, source: { directory: string; encoder: RecipeEncoder }, log: (line: string) => void): { from: string; copied: number; fresh: string[] } {
+  const { directory } = source;
   try {
-    const { copied, fresh } = retriever.copyWeightsFrom(source);
+    const { copied, fresh } = retriever.copyWeightsFrom(source.encoder);
     if (copied.length === 0) throw new InvalidInputError(`--init-from ${directory}: no weight matches this encoder's names and shapes.`, 'Warm-start from a checkpoint with the same encoder widths, d_r and prompt length.');
     log(`warm start from ${directory}: ${copied.length} weights copied; fresh: ${fresh.join(', ') || 'none'}`);
     return { from: path.resolve(directory), copied: copied.length, fresh };
   } finally {
-    source.dispose();
+    source.encoder.dispose();
   }
 }
 

@@ -11,7 +11,6 @@ import * as tf from '@tensorflow/tfjs';
 export type RotaryLayout = 'half' | 'interleaved';
 
 export interface RotaryTables {
-  layout: RotaryLayout;
   /** [batch, 1, seq, rotaryDim]: each angle's cosine and sine, already spread over its pair of dims. */
   cos: tf.Tensor4D;
   sin: tf.Tensor4D;
@@ -35,7 +34,7 @@ export function rotaryTables(positions: tf.Tensor2D, inverseFrequency: Float32Ar
     const half = inverseFrequency.length;
     const angles = tf.mul(positions.toFloat().reshape([batch, 1, seq, 1]), tf.tensor1d(inverseFrequency).reshape([1, 1, 1, half]));
     const spread = tf.gather(angles, tf.tensor1d(angleColumns(half, layout), 'int32'), 3) as tf.Tensor4D; // [batch, 1, seq, rotaryDim]
-    return { layout, cos: tf.cos(spread), sin: tf.sin(spread), rotation: rotationMatrix(half, layout) };
+    return { cos: tf.cos(spread), sin: tf.sin(spread), rotation: rotationMatrix(half, layout) };
   });
 }
 

@@ -201,6 +201,15 @@ export class RecipeEncoder {
    * Returns which weights were copied and which keep their fresh initial values.
    */
   copyWeightsFrom(source: RecipeEncoder): { copied: string[]; fresh: string[] } {
+    // Frozen word rows are not variables to copy: they are rebuilt from the encoder's seed, so both
+    // encoders must have drawn them from the same one.
+    const [mine, theirSettings] = [this.encoder.configJson(), source.encoder.configJson()];
+    if (mine['trainWordVectors'] === false && mine['seed'] !== theirSettings['seed']) {
+      throw new InvalidInputError(
+        `A warm start into an encoder with frozen word vectors drawn from seed ${String(mine['seed'])} from one drawn from seed ${String(theirSettings['seed'])}: their special and hashed rows differ and are not copied.`,
+        'Create the new encoder with the source encoder\'s seed.',
+      );
+    }
     const theirs = source.trainableVariables();
     const copied: string[] = [];
     const fresh: string[] = [];
