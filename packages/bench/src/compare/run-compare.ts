@@ -19,6 +19,7 @@ import { expandEfficiencyEditors, measureEfficiency } from './measure-efficiency
 import type { EfficiencyReport } from '../report/efficiency-report.js';
 import { CellStore } from './cell-store.js';
 import { cellEditCount, runCompareCell, type CellContext, type CellPlan } from './run-compare-cell.js';
+import { collectTrainingCurves } from './training-curves.js';
 
 /** Positions kept free for an editor's prefix when dropping overlong cases (as `eval --skip-overlong`). */
 const PREFIX_ROOM = 16;
@@ -258,6 +259,7 @@ async function compareInto(out: string, options: CompareOptions): Promise<Compar
 
   const progress = new CompareProgress(plans.flat().reduce((sum, plan) => sum + cellEditCount(plan, context), 0), log);
   const cells: string[] = [];
+  const ranLabels = new Set<string>();
   const skipped: SkippedEditor[] = [];
   const unfinished: string[] = [];
   try {
@@ -276,6 +278,7 @@ async function compareInto(out: string, options: CompareOptions): Promise<Compar
           if (outcome.status === 'done-before') progress.note(`compare: ${plan.label} T=${plan.edits} finished earlier, kept (${path.relative(out, plan.directory)})`);
           else if (outcome.resumedAtChunk > 0) progress.note(`compare: ${plan.label} T=${plan.edits} resumed at chunk ${outcome.resumedAtChunk + 1}`);
           cells.push(plan.directory);
+          ranLabels.add(plan.label);
           progress.endCell(share);
         } catch (error) {
           // An editor whose trained artefact is missing is skipped, visibly, with all its T.
@@ -308,7 +311,12 @@ async function compareInto(out: string, options: CompareOptions): Promise<Compar
   if (cells.length === 0) throw new InvalidInputError('No editor could run, so there is nothing to report.', 'See the skipped editors above: train their artefacts, or list other editors in the config.');
   // Config order, with RECIPE's rows last as in the paper's tables.
   const editorOrder = [...rows.filter((row) => row.name !== 'recipe'), ...rows.filter((row) => row.name === 'recipe')].map((row) => editorLabel(row.name, row.options));
-  const report = await writeReport(cells, path.join(out, 'report.html'), { title: config.title, editorOrder, skippedEditors: skipped, generalUnavailable: unavailable, ...(efficiency ? { efficiency } : {}) });
+  const trainingCurves = await collectTrainingCurves(
+    rows.map((row) => ({ name: row.name, label: editorLabel(row.name, row.options), ...(row.checkpoint !== undefined ? { checkpoint: row.checkpoint } : {}) })),
+    config.model,
+    ranLabels,
+  );
+  const report = await writeReport(cells, path.join(out, 'report.html'), { title: config.title, editorOrder, skippedEditors: skipped, generalUnavailable: unavailable, trainingCurves, ...(efficiency ? { efficiency } : {}) });
   const markdown = [renderReportMarkdown(await readRuns(cells), { editorOrder }), ...(efficiency ? [renderEfficiencyMarkdown(efficiency)] : [])].join('\n');
   await writeAtomically(path.join(out, 'summary.md'), markdown);
   return { directory: out, cells, skipped, efficiency, report: report.file, markdown };

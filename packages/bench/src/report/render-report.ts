@@ -7,6 +7,9 @@ import { renderLinePlotFigure, seriesStyles, type SeriesStyle } from './svg-line
 import { commonParent } from './common-parent.js';
 import type { EfficiencyReport } from './efficiency-report.js';
 import { renderEfficiencyHtml } from './render-efficiency.js';
+import { trainingCurveFigure, type TrainingCurve } from '../baselines/hypernetwork/training-curve-figure.js';
+
+export type { TrainingCurve };
 
 export interface ReportOptions {
   /** Heading and <title> of the page. Default: "Knowledge editing results". */
@@ -21,6 +24,8 @@ export interface ReportOptions {
   generalUnavailable?: Readonly<Record<string, string>>;
   /** Per-query time of each editor on a large random-weight model (`recipe-kit compare`'s efficiency.json). */
   efficiency?: EfficiencyReport;
+  /** Meta-training logs of the hypernetwork editors the run used (MEND, MALMEN), plotted in their own section. */
+  trainingCurves?: readonly TrainingCurve[];
 }
 
 /** RECIPE's ablation rows ("recipe (w/o KS)", "recipe (w/o CPT)") get their own table, as in the paper. */
@@ -351,6 +356,23 @@ function renderFigure(group: RunGroup, number: number, styles: Map<string, Serie
   ].join('\n');
 }
 
+/** The hypernetworks' meta-training curves in one figure (after-edit accuracy and locality agreement against the step). */
+function renderTrainingFigure(curves: readonly TrainingCurve[], number: number): string {
+  const runs = curves.map((curve) => ({ name: curve.editor, rows: curve.rows }));
+  const svg = trainingCurveFigure(runs, `figure-${number}`, `Meta-training of ${curves.map((curve) => curve.editor).join(' and ')}`);
+  const sources = curves.map((curve) => {
+    const last = curve.rows[curve.rows.length - 1];
+    const where = `${path.basename(path.dirname(curve.directory))}/${path.basename(curve.directory)}/training-log.jsonl`;
+    return `${escapeHtml(curve.editor)}: <code>${escapeHtml(where)}</code>, ${formatCount(last?.step ?? 0)} steps`;
+  });
+  return [
+    `<figure class="plot" data-figure="training" data-editors="${escapeHtml(curves.map((curve) => curve.editor).join(' '))}">`,
+    `<div class="plot-scroll">${svg}</div>`,
+    `<figcaption><span class="label">Figure ${number}:</span> Meta-training of the hypernetwork editors used above: the new target's token accuracy after the edit (edit prompts and rephrases) and agreement with the unedited model on locality prompts (%), each point the mean of a window of logged steps (one step sees 8 random edits). Logs: ${sources.join('; ')}.</figcaption>`,
+    '</figure>',
+  ].join('\n');
+}
+
 interface ProvenanceField {
   label: string;
   /** Compared across runs to find what all runs share. */
@@ -559,6 +581,7 @@ export function renderReportHtml(runs: readonly EvalRun[], options: ReportOption
       '<p class="notes">w/o KS: no knowledge sentinel (a fixed similarity threshold decides retrieval); w/o CPT: no continuous prompt tuning (the fact’s own word embeddings are the prefix).</p>',
     ),
     section('plots', 'Performance against the number of edits', figures),
+    section('training', 'Training of the hypernetwork editors', options.trainingCurves && options.trainingCurves.length > 0 ? [renderTrainingFigure(options.trainingCurves, figures.length + 1)] : []),
     section('provenance', 'Provenance', runs.length === 0 ? [] : [renderProvenance(runs, groupRuns(runs, options.editorOrder))]),
     runs.length === 0 ? '<p>No runs.</p>' : '',
     `<footer>recipe-kit · ${runs.length} run${runs.length === 1 ? '' : 's'} · self-contained page: no scripts, no external files.</footer>`,

@@ -100,6 +100,7 @@ describe.skipIf(skipReason !== null)(`report in headless Chromium${skipReason ? 
         skippedEditors: [{ editor: 'mend', reason: 'No trained MEND hypernetwork at models/m/mend.\n  → Run recipe-kit train-mend.' }],
         generalUnavailable: { squad2: 'the data directory is absent' },
         efficiency: syntheticEfficiency(),
+        trainingCurves: [{ editor: 'malmen', directory: '/models/m/malmen', rows: [1, 2, 3].map((step) => ({ step: 10 * step, loss: 1 / step, edit: 1 / step, locality: 0.1, editAccuracy: 0.3 * step, localityAgreement: 0.9, seconds: 1, elapsed: step })) }],
       }),
     );
     reportUrl = pathToFileURL(file).href;
@@ -123,7 +124,7 @@ describe.skipIf(skipReason !== null)(`report in headless Chromium${skipReason ? 
   });
 
   it('shows every table and every plot with a non-zero size', async () => {
-    for (const selector of ['table[data-table="main"]', 'table[data-table="fine-grained"]', 'table[data-table="general"]', 'table[data-table="efficiency"]', 'table[data-table="efficiency-model"]', 'table[data-table="ablation"]', 'table[data-table="provenance"]', '.skipped', 'svg.plot']) {
+    for (const selector of ['table[data-table="main"]', 'table[data-table="fine-grained"]', 'table[data-table="general"]', 'table[data-table="efficiency"]', 'table[data-table="efficiency-model"]', 'table[data-table="ablation"]', 'table[data-table="provenance"]', '.skipped', 'svg.plot', 'figure[data-figure="training"] svg']) {
       const elements = page.locator(selector);
       const count = await elements.count();
       expect(count, selector).toBeGreaterThan(0);

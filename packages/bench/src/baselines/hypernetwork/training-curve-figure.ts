@@ -5,6 +5,15 @@ import type { HypernetworkStepReport } from './hypernetwork-trainer.js';
 
 export type TrainingLogRow = HypernetworkStepReport & { elapsed: number };
 
+/** One trained hypernetwork's log, as the comparison report plots it. */
+export interface TrainingCurve {
+  /** The editor row's label ("mend", "malmen"). */
+  editor: string;
+  /** The artefact's directory (where `training-log.jsonl` lies). */
+  directory: string;
+  rows: readonly TrainingLogRow[];
+}
+
 /** The rows of `<directory>/training-log.jsonl` (empty when there is none). */
 export async function readTrainingLog(directory: string): Promise<TrainingLogRow[]> {
   const text = await readFile(path.join(directory, 'training-log.jsonl'), 'utf8').catch(() => '');
