@@ -8,6 +8,12 @@ const count = (value: number): string => (value >= 1_000_000 ? `${value / 1_000_
 const phaseLoad = (load: PhaseLoad | undefined): string => (load === undefined ? '—' : `${load.start[0]} → ${load.end[0]}${load.waitedSeconds !== undefined ? ` (waited ${Math.round(load.waitedSeconds)} s)` : ''}`);
 const bytes = (value: number): string => (!Number.isFinite(value) ? '—' : value >= 1024 ? `${(value / 1024).toFixed(1)} KiB` : `${Math.round(value)} B`);
 
+type ResultRow = RetrieverBenchmarkReport['results'][number];
+
+/** Which keys a row measured: i.i.d. random, structured (shared direction) or a RECIPE encoder's. */
+const keysLabel = (result: Pick<ResultRow, 'keys' | 'sharedCosine'>): string => (result.keys === 'recipe' ? 'RECIPE' : result.sharedCosine ? `structured (cos ${result.sharedCosine})` : 'random');
+const keysOrder = (result: ResultRow): number => (result.keys === 'recipe' ? 2 : result.sharedCosine ? 1 : 0);
+
 const backendOrder = (name: string): number => {
   const position = KNOWLEDGE_INDEX_BACKENDS.findIndex((backend) => backend.name === name);
   return position < 0 ? KNOWLEDGE_INDEX_BACKENDS.length : position;
@@ -28,7 +34,7 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
       'Memory = RSS growth per stored key (the Chroma server\'s RSS for chroma) — a rough figure: the process reuses memory freed by earlier steps, which can make it small or negative; faiss\'s written index size is a better guide to its memory; disk = the backend\'s files (lancedb, chroma), its written index (faiss) or the snapshot keys file (exact); reopen = reading those back.',
     '',
   ];
-  const million = report.results.filter((result) => result.size >= 1_000_000 && result.dimension === 256).sort((a, b) => (a.sharedCosine ?? 0) - (b.sharedCosine ?? 0) || backendOrder(a.backend) - backendOrder(b.backend));
+  const million = report.results.filter((result) => result.size >= 1_000_000 && result.dimension === 256).sort((a, b) => keysOrder(a) - keysOrder(b) || (a.sharedCosine ?? 0) - (b.sharedCosine ?? 0) || backendOrder(a.backend) - backendOrder(b.backend));
   if (million.length > 0) {
     lines.push(
       '## The 1M-edit goal',
@@ -43,24 +49,38 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
         const cpu = result.query.cpuMeanMs !== undefined && result.query.cpuMeanMs < 5;
         const add = result.singleInsert.p50Ms < 1;
         const verdict = !recall || !add ? 'no' : wall ? 'met' : cpu ? 'met in CPU time, not in wall time under this load' : 'no';
-        return `| ${result.sharedCosine ? `structured (cos ${result.sharedCosine})` : 'random'} | ${result.backend} | ${fixed(result.recallAt1, 3)} | ${fixed(result.query.p50Ms, 2)} | ${result.query.cpuMeanMs === undefined ? '—' : fixed(result.query.cpuMeanMs, 2)} | ${phaseLoad(result.query.load)} | ${fixed(result.singleInsert.p50Ms, 3)} | ${verdict} |`;
+        return `| ${keysLabel(result)} | ${result.backend} | ${fixed(result.recallAt1, 3)} | ${fixed(result.query.p50Ms, 2)} | ${result.query.cpuMeanMs === undefined ? '—' : fixed(result.query.cpuMeanMs, 2)} | ${phaseLoad(result.query.load)} | ${fixed(result.singleInsert.p50Ms, 3)} | ${verdict} |`;
       }),
       '',
     );
   }
-  const groups = [...new Set(report.results.map((result) => `${result.dimension}|${result.sharedCosine ?? 0}`))];
+  const groupOf = (result: ResultRow): string => `${result.dimension}|${keysLabel(result)}`;
+  const groups = [...new Set([...report.results].sort((a, b) => keysOrder(a) - keysOrder(b)).map(groupOf))];
   for (const group of groups) {
-    const [dimension, shared] = group.split('|').map(Number) as [number, number];
-    lines.push(
-      shared > 0
-        ? `## Key width ${dimension}, structured keys (mean pairwise cos ≈ ${shared}, like real RECIPE keys; the main tables above use i.i.d. random keys, the hard case)`
-        : `## Key width ${dimension}`,
-      '',
-    );
+    const members = report.results.filter((candidate) => groupOf(candidate) === group);
+    const first = members[0] as ResultRow;
+    const dimension = first.dimension;
+    if (first.keys === 'recipe') {
+      const agreement = [...new Map(members.map((member) => [member.size, member.sourceAgreement])).entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([size, share]) => `${count(size)}: ${share === undefined ? '—' : `${fixed(100 * share, 1)}%`}`)
+        .join(', ');
+      lines.push(
+        `## Key width ${dimension}, RECIPE keys (\`${first.keysSource ?? 'a trained checkpoint'}\`)`,
+        '',
+        `Keys are what RECIPE stores: r_k of made-up facts of the synthetic world's relations ("<train template with a new subject> <value>", one subject per fact), through the checkpoint's knowledge head; queries are held-out rephrasings of random stored facts through its query head (r_q), unseen templates as a user's paraphrase would be. ` +
+          `Recall@1 is still agreement with the exact scan; how often the exact best key is the query's own fact measures the encoder itself at that size (${agreement}).`,
+        '',
+      );
+    } else {
+      lines.push(
+        first.sharedCosine ? `## Key width ${dimension}, structured keys (mean pairwise cos ≈ ${first.sharedCosine}; the main tables above use i.i.d. random keys)` : `## Key width ${dimension}`,
+        '',
+      );
+    }
     lines.push('| N | backend | settings | inserts/s | single add p50 / p99 (ms) | query p50 / p99 (ms) | query CPU (ms) | load during queries | recall@1 | memory / edit | disk / edit | reopen (s) |');
     lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
-    const rows = report.results
-      .filter((candidate) => candidate.dimension === dimension && (candidate.sharedCosine ?? 0) === shared)
+    const rows = members
       // By size, then in registry order, whichever run measured them (--append adds rows at the end).
       .sort((a, b) => a.size - b.size || backendOrder(a.backend) - backendOrder(b.backend));
     for (const result of rows) {
@@ -75,7 +95,7 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
     }
     lines.push('');
   }
-  const where = (result: { backend: string; dimension: number; size: number; sharedCosine?: number }): string => `${result.backend}, width ${result.dimension}${result.sharedCosine ? ` (structured keys, cos ${result.sharedCosine})` : ''}, N ${count(result.size)}`;
+  const where = (result: ResultRow): string => `${result.backend}, width ${result.dimension}${result.keys === 'recipe' ? ' (RECIPE keys)' : result.sharedCosine ? ` (structured keys, cos ${result.sharedCosine})` : ''}, N ${count(result.size)}`;
   const notes = report.results.flatMap((result) => result.notes.map((note) => `- ${where(result)}: ${note}`));
   if (notes.length > 0) lines.push('Notes:', '', ...notes, '');
   if (report.skipped.length > 0) {

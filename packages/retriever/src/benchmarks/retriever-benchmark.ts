@@ -19,7 +19,8 @@ import { KnowledgeRepository } from '../knowledge-repository.js';
 import { measureIndexBackend, summarise, type BackendMeasurement, type LatencySummary } from './measure-index-backend.js';
 import { measureRecipeEndToEnd, type EndToEndResult } from './recipe-end-to-end.js';
 import { renderRetrieverMarkdown } from './retriever-benchmark-markdown.js';
-import { createVectorDataset } from './vector-dataset.js';
+import { createRecipeKeyDataset } from './recipe-key-dataset.js';
+import { createVectorDataset, type VectorDataset } from './vector-dataset.js';
 
 const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
@@ -41,8 +42,12 @@ export interface RetrieverBenchmarkReport {
   runs?: string[];
   git: string;
   settings: { queries: number; largeQueries?: number; noise: number; recallGoal: number; k: number; faissThreads: number };
-  /** sharedCosine: rows on structured keys (absent: i.i.d. random keys). */
-  results: Array<BackendMeasurement & { run?: string; sharedCosine?: number }>;
+  /**
+   * sharedCosine: rows on structured keys; keys "recipe": rows on keys a trained RECIPE encoder wrote
+   * (keysSource: its checkpoint); neither: i.i.d. random keys. sourceAgreement: share of queries whose
+   * exact best key is the key they were made from.
+   */
+  results: Array<BackendMeasurement & { run?: string; sharedCosine?: number; keys?: 'recipe'; keysSource?: string; sourceAgreement?: number }>;
   skipped: Array<{ backend: string; dimension: number; size: number; reason: string }>;
   durable: DurableEditResult | null;
   endToEnd: EndToEndResult | null;
@@ -56,6 +61,11 @@ const USAGE = `Usage: node packages/retriever/dist/benchmarks/retriever-benchmar
   --large-queries N     queries per measurement at 1M keys and more (default 1000)
   --structured-sizes L  extra rows at width 256 on keys with structure (default none): keys share a
                         direction, mean pairwise cos = --shared-cosine (default 0.4, like real RECIPE keys)
+  --recipe-key-sizes L  extra rows on keys a trained RECIPE encoder writes (default none): made-up facts of
+                        the synthetic world encoded by --recipe-checkpoint's knowledge head, queries that are
+                        held-out rephrasings through its query head (encoded keys are cached in --key-cache)
+  --recipe-checkpoint D RECIPE checkpoint for those keys (default models/synthetic-llama/recipe)
+  --key-cache DIR       where encoded RECIPE keys are kept between runs (default <tmp>/recipe-kit-bench-keys)
   --end-to-end N        keys stored for the RECIPE end-to-end ratio (default 1000000; 0 skips)
   --end-to-end-backend  index backend for it (default faiss-ivf-pq)
   --out DIR             result directory (default bench-results/retriever)
@@ -202,6 +212,9 @@ async function main(): Promise<void> {
       'large-queries': { type: 'string' },
       'structured-sizes': { type: 'string' },
       'shared-cosine': { type: 'string' },
+      'recipe-key-sizes': { type: 'string' },
+      'recipe-checkpoint': { type: 'string' },
+      'key-cache': { type: 'string' },
       'end-to-end': { type: 'string' },
       'end-to-end-backend': { type: 'string' },
       append: { type: 'boolean' },
@@ -226,10 +239,13 @@ async function main(): Promise<void> {
   const backends = (values.backends ?? 'exact,faiss-flat,faiss-hnsw,faiss-hnsw-sq8,faiss-ivf,faiss-ivf-sq8,faiss-ivf-pq,lancedb,chroma').split(',');
   const quiet = { belowLoad: Number(values['quiet-load'] ?? 0), maxWaitSeconds: Number(values['quiet-wait'] ?? 300) };
   const sharedCosine = Number(values['shared-cosine'] ?? 0.4);
-  const configs: Array<{ dimension: 256 | 4096; size: number; sharedCosine: number }> = [
+  const recipeCheckpoint = path.resolve(values['recipe-checkpoint'] ?? path.join(repositoryRoot, 'models', 'synthetic-llama', 'recipe'));
+  const configs: Array<{ dimension: 256 | 4096; size: number; sharedCosine: number; recipeKeys?: true }> = [
     ...list(values.sizes, [10_000, 100_000, 1_000_000]).map((size) => ({ dimension: 256 as const, size, sharedCosine: 0 })),
     ...list(values['wide-sizes'], [10_000, 100_000]).map((size) => ({ dimension: 4096 as const, size, sharedCosine: 0 })),
     ...list(values['structured-sizes'], []).map((size) => ({ dimension: 256 as const, size, sharedCosine })),
+    // Width 256 is the committed micro checkpoints' d_r; the dataset reads the real width from the checkpoint.
+    ...list(values['recipe-key-sizes'], []).map((size) => ({ dimension: 256 as const, size, sharedCosine: 0, recipeKeys: true as const })),
   ];
   const results: RetrieverBenchmarkReport['results'] = [];
   const skipped: RetrieverBenchmarkReport['skipped'] = [];
@@ -273,12 +289,16 @@ async function main(): Promise<void> {
     }
   };
 
-  for (const { dimension, size, sharedCosine: shared } of configs) {
-    const keys = shared > 0 ? `structured keys (pairwise cos ${shared})` : 'random keys';
-    log(`width ${dimension}, ${size} ${keys}: generating data`);
+  for (const { dimension: configured, size, sharedCosine: shared, recipeKeys } of configs) {
+    const keys = recipeKeys ? 'RECIPE keys' : shared > 0 ? `structured keys (pairwise cos ${shared})` : 'random keys';
+    log(`${size} ${keys}: generating data`);
     // A million keys get more queries: recall@1 ≥ 0.99 on 200 queries is ±0.007 of noise, too coarse for the goal.
     const queries = size >= 1_000_000 ? settings.largeQueries : settings.queries;
-    const dataset = createVectorDataset({ dimension, size, queries, noise: settings.noise, seed: 1, sharedCosine: shared });
+    const dataset: VectorDataset = recipeKeys
+      ? await createRecipeKeyDataset({ checkpoint: recipeCheckpoint, worldFile: path.join(recipeCheckpoint, '..', 'synthetic-world.json'), size, queries, seed: 1, cacheDirectory: path.resolve(values['key-cache'] ?? path.join(os.tmpdir(), 'recipe-kit-bench-keys')), log })
+      : createVectorDataset({ dimension: configured, size, queries, noise: settings.noise, seed: 1, sharedCosine: shared });
+    // The size limits are per nominal width; a RECIPE checkpoint of another d_r is limited as width 256.
+    const dimension = (dataset.dimension === 4096 ? 4096 : 256) as 256 | 4096;
     const truth = await referenceTopOne(dataset, queries);
     const sourceAgreement = truth.filter((row, q) => row === dataset.sourceRows[q]).length / queries;
     log(`width ${dimension}, ${size} keys: the exact best match is the query's source key for ${(sourceAgreement * 100).toFixed(1)}% of queries`);
@@ -313,8 +333,10 @@ async function main(): Promise<void> {
           ...(server ? { chroma: { host: server.host, port: server.port, pid: server.pid, directory: server.directory } } : {}),
         });
         // A re-measured configuration replaces the earlier row, and a skip note for it goes away.
-        const same = (row: { backend: string; dimension: number; size: number; sharedCosine?: number }) => row.backend === backend && row.dimension === dimension && row.size === size && (row.sharedCosine ?? 0) === shared;
-        results.splice(0, results.length, ...results.filter((row) => !same(row)), { ...measurement, ...(shared > 0 ? { sharedCosine: shared } : {}), run: started.toISOString() });
+        const same = (row: { backend: string; dimension: number; size: number; sharedCosine?: number; keys?: 'recipe' }) =>
+          row.backend === backend && row.dimension === dataset.dimension && row.size === size && (row.sharedCosine ?? 0) === shared && (row.keys === 'recipe') === (recipeKeys === true);
+        const kind = recipeKeys ? { keys: 'recipe' as const, keysSource: path.relative(repositoryRoot, recipeCheckpoint) } : shared > 0 ? { sharedCosine: shared } : {};
+        results.splice(0, results.length, ...results.filter((row) => !same(row)), { ...measurement, ...kind, sourceAgreement, run: started.toISOString() });
         skipped.splice(0, skipped.length, ...skipped.filter((row) => !same(row)));
         log(`  ${backend}: query p50 ${measurement.query.p50Ms} ms, p99 ${measurement.query.p99Ms} ms, recall@1 ${measurement.recallAt1}, ${measurement.insert.perSecond.toFixed(0)} inserts/s`);
       } catch (error) {
