@@ -74,6 +74,8 @@ const USAGE = `Usage: node packages/retriever/dist/benchmarks/retriever-benchmar
   --threads N           OpenMP threads for faiss (default 1)
   --center 0|1          faiss-ivf-pq: centre keys and queries on the keys' mean (1) or not (0);
                         default: the backend's default (off)
+  --nlist N             faiss-ivf-pq: inverted lists (default 1024 past 200k keys, fewer below); trainAt
+                        follows (39 × nlist) unless --train-at is given
   --train-at N          faiss-ivf-pq: train k-means on the first min(N, size) keys (default 39 × nlist)
   --quiet-load X        before each latency phase (never before a build), wait until the 1-minute load
                         average is below X (default 0: do not wait) ...
@@ -222,6 +224,7 @@ async function main(): Promise<void> {
       threads: { type: 'string' },
       center: { type: 'string' },
       'train-at': { type: 'string' },
+      nlist: { type: 'string' },
       'quiet-load': { type: 'string' },
       'quiet-wait': { type: 'string' },
       out: { type: 'string' },
@@ -310,6 +313,11 @@ async function main(): Promise<void> {
       }
       const { parameters, sweep } = parametersFor(backend, size, dimension, settings.faissThreads);
       if (values.center !== undefined && backend === 'faiss-ivf-pq') parameters['center'] = Number(values.center);
+      if (values.nlist !== undefined && backend === 'faiss-ivf-pq') {
+        const nlist = Number(values.nlist);
+        Object.assign(parameters, { nlist, trainAt: Math.min(size, Math.max(39 * nlist, 20_000)) });
+        if (sweep) sweep.values = [1, 2, 4, 8, 16, 32, 64, 96, 128, 160, 192, 256, 384, 512, 768, 1024].filter((value) => value <= nlist / 4);
+      }
       if (values['train-at'] !== undefined && backend === 'faiss-ivf-pq') parameters['trainAt'] = Math.min(size, Number(values['train-at']));
       log(`width ${dimension}, ${size} keys: ${backend}`);
       let server: Awaited<ReturnType<typeof startChromaServer>> | null = null;
