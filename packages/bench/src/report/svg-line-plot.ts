@@ -58,6 +58,8 @@ export interface LinePlotFigure {
   yLabel: string;
   /** Legend entries in order (name → style). */
   legend: { name: string; style: SeriesStyle }[];
+  /** x axis: log when the values span a decade (T = 1 … 1000), unless `linear` (training steps). Default `auto`. */
+  xAxis?: 'auto' | 'linear';
 }
 
 const FONT = `'Times New Roman', 'Liberation Serif', 'Nimbus Roman', Times, serif`;
@@ -78,11 +80,11 @@ function round(value: number): string {
 }
 
 /** Log scale when T spans at least a decade, linear otherwise; ticks at the T values when there are few. */
-export function xScale(values: readonly number[], left: number, right: number): Scale & { log: boolean } {
+export function xScale(values: readonly number[], left: number, right: number, axis: 'auto' | 'linear' = 'auto'): Scale & { log: boolean } {
   const distinct = [...new Set(values)].sort((a, b) => a - b);
   const min = distinct[0] ?? 1;
   const max = distinct[distinct.length - 1] ?? 1;
-  const log = min > 0 && max / min >= 10;
+  const log = axis === 'auto' && min > 0 && max / min >= 10;
   const transform = log ? Math.log10 : (value: number) => value;
   let lo = transform(min);
   let hi = transform(max);
@@ -236,7 +238,7 @@ export function renderLinePlotFigure(figure: LinePlotFigure): string {
     const top = legendHeight + MARGIN.top;
     const bottom = top + PANEL_HEIGHT;
     const plotLeft = left + (panelIndex === 0 ? 0 : 26);
-    const x = xScale(allX, plotLeft + 6, right - 6);
+    const x = xScale(allX, plotLeft + 6, right - 6, figure.xAxis);
     const y = yScale(
       panel.series.flatMap((series) => series.points.map((point) => point.y)),
       top,

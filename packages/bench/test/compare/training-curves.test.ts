@@ -45,6 +45,9 @@ describe('hypernetwork training curves in the comparison report', () => {
     expect(figure).toContain('data-editors="mend malmen (tuned)"');
     expect(figure).toContain('micro/mend/training-log.jsonl</code>, 300 steps');
     expect(figure).toMatch(/<polyline|<path/);
+    // Steps on a linear axis (the T plots use a log axis once T spans a decade).
+    expect(figure).toContain('meta-training step</text>');
+    expect(figure).not.toContain('log scale');
     expect(html).toMatch(/<h2>\d&#8194;Training of the hypernetwork editors<\/h2>/);
     // Without logs the section is absent rather than empty.
     expect(renderReportHtml(runs)).not.toContain('Training of the hypernetwork editors');

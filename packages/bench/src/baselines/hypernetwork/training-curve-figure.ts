@@ -48,6 +48,7 @@ export function trainingCurveFigure(runs: readonly { name: string; rows: readonl
       { key: 'locality-agreement', title: 'Locality agreement after the edit', series: series('localityAgreement') },
     ],
     xLabel: 'meta-training step',
+    xAxis: 'linear',
     yLabel: '%',
     legend: runs.map((run) => ({ name: run.name, style: styles.get(run.name) as PlotSeries['style'] })),
   });
