@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createRandom, InvalidInputError } from '@recipe-kit/core';
+import { createRandom, InvalidInputError, selectBackend } from '@recipe-kit/core';
 import { RecipeEncoder } from '@recipe-kit/prompt-encoder';
 import type { VectorDataset } from './vector-dataset.js';
 
@@ -88,6 +88,8 @@ function encodeAll(texts: readonly string[], dimension: number, encode: (batch: 
  */
 export async function createRecipeKeyDataset(options: RecipeKeyDatasetOptions): Promise<VectorDataset & { sourceAgreementNote: string }> {
   const { size, queries, seed, log } = options;
+  // The fastest tensor backend (wasm here) before the encoder is built; once per process.
+  await selectBackend();
   const relations = await readRelations(options.worldFile);
   const random = createRandom(seed);
   const nextName = nameSource(random);
