@@ -1,6 +1,5 @@
 import path from 'node:path';
-import { readTrainingLog } from '../baselines/hypernetwork/training-curve-figure.js';
-import type { TrainingCurve } from '../report/render-report.js';
+import { readTrainingLog, type TrainingCurve } from '../baselines/hypernetwork/training-curve-figure.js';
 
 /** The editors whose trained artefact keeps a meta-training log (`training-log.jsonl`) the report plots. */
 const HYPERNETWORK_EDITORS = new Set(['mend', 'malmen']);
@@ -8,7 +7,7 @@ const HYPERNETWORK_EDITORS = new Set(['mend', 'malmen']);
 /**
  * The meta-training curves of the hypernetwork editors a compare run used: the log beside each row's
  * artefact (`checkpoint`, else `<model>/<editor>`), for rows that produced at least one cell. Rows
- * sharing an artefact give one curve; an artefact without a log gives none (the report says so).
+ * sharing an artefact give one curve; an artefact without a log gives none.
  */
 export async function collectTrainingCurves(
   rows: readonly { name: string; label: string; checkpoint?: string }[],

@@ -9,8 +9,6 @@ import type { EfficiencyReport } from './efficiency-report.js';
 import { renderEfficiencyHtml } from './render-efficiency.js';
 import { trainingCurveFigure, type TrainingCurve } from '../baselines/hypernetwork/training-curve-figure.js';
 
-export type { TrainingCurve };
-
 export interface ReportOptions {
   /** Heading and <title> of the page. Default: "Knowledge editing results". */
   title?: string;

@@ -86,7 +86,7 @@ function encodeAll(texts: readonly string[], dimension: number, encode: (batch: 
  * the paraphrase a user asks. Unlike the random datasets, the exact top-1 need not be the source fact:
  * that share measures the retriever itself at this size. Seeded; the keys are cached when asked.
  */
-export async function createRecipeKeyDataset(options: RecipeKeyDatasetOptions): Promise<VectorDataset & { sourceAgreementNote: string }> {
+export async function createRecipeKeyDataset(options: RecipeKeyDatasetOptions): Promise<VectorDataset> {
   const { size, queries, seed, log } = options;
   // The fastest tensor backend (wasm here) before the encoder is built; once per process.
   await selectBackend();
@@ -142,7 +142,6 @@ export async function createRecipeKeyDataset(options: RecipeKeyDatasetOptions): 
       noise: Number.NaN,
       sharedCosine: Number.NaN,
       query: (index) => queryVectors.subarray(index * dimension, (index + 1) * dimension),
-      sourceAgreementNote: `keys r_k of made-up facts "<train template with a new subject> <value>" and queries r_q of held-out rephrasings, encoded by ${path.basename(path.dirname(options.checkpoint))}/${path.basename(options.checkpoint)}`,
     };
   } finally {
     encoder.dispose();

@@ -106,17 +106,18 @@ function nlistFor(size: number): number {
  * 16 × k candidates rescored exactly. Past 200k keys 1024 lists, not 2048: k-means costs nlist² · 39 and
  * the share of codes scanned for a given recall is about the same.
  */
-export function pqParametersFor(size: number, dimension: number, threads: number): Record<string, number> {
-  const nlist = size > 200_000 ? 1024 : nlistFor(size);
+export function pqParametersFor(size: number, dimension: number, threads: number, nlistOverride?: number): Record<string, number> {
+  const nlist = nlistOverride ?? (size > 200_000 ? 1024 : nlistFor(size));
   return { threads, nlist, trainAt: Math.min(size, Math.max(39 * nlist, 20_000)), pqM: dimension / 16, rescore: 16 };
 }
 
-function parametersFor(backend: string, size: number, dimension: number, threads: number): { parameters: Record<string, number>; sweep?: { parameter: 'efSearch' | 'nprobe'; values: number[] } } {
+/** A backend's parameters at this size, and the knob it sweeps; `pqNlist` overrides faiss-ivf-pq's list count (--nlist). */
+function parametersFor(backend: string, size: number, dimension: number, threads: number, pqNlist?: number): { parameters: Record<string, number>; sweep?: { parameter: 'efSearch' | 'nprobe'; values: number[] } } {
   if (backend === 'faiss-flat') return { parameters: { threads } };
   if (backend === 'faiss-hnsw' || backend === 'faiss-hnsw-sq8') return { parameters: { threads, hnswM: 32, ...(backend === 'faiss-hnsw-sq8' ? { trainAt: Math.min(size, 20_000) } : {}) }, sweep: { parameter: 'efSearch', values: [16, 32, 64, 128, 256, 512] } };
-  const nprobes = (nlist: number) => [1, 2, 4, 8, 16, 32, 64, 96, 128, 160, 192, 256, 384, 512].filter((value) => value <= nlist / 4);
+  const nprobes = (nlist: number) => [1, 2, 4, 8, 16, 32, 64, 96, 128, 160, 192, 256, 384, 512, 768, 1024].filter((value) => value <= nlist / 4);
   if (backend === 'faiss-ivf-pq') {
-    const parameters = pqParametersFor(size, dimension, threads);
+    const parameters = pqParametersFor(size, dimension, threads, pqNlist);
     return { parameters, sweep: { parameter: 'nprobe', values: nprobes(parameters['nlist']!) } };
   }
   if (backend === 'faiss-ivf' || backend === 'faiss-ivf-sq8') {
@@ -311,13 +312,8 @@ async function main(): Promise<void> {
         skipped.push({ backend, dimension, size, reason: limit.reason });
         continue;
       }
-      const { parameters, sweep } = parametersFor(backend, size, dimension, settings.faissThreads);
+      const { parameters, sweep } = parametersFor(backend, size, dimension, settings.faissThreads, values.nlist === undefined ? undefined : Number(values.nlist));
       if (values.center !== undefined && backend === 'faiss-ivf-pq') parameters['center'] = Number(values.center);
-      if (values.nlist !== undefined && backend === 'faiss-ivf-pq') {
-        const nlist = Number(values.nlist);
-        Object.assign(parameters, { nlist, trainAt: Math.min(size, Math.max(39 * nlist, 20_000)) });
-        if (sweep) sweep.values = [1, 2, 4, 8, 16, 32, 64, 96, 128, 160, 192, 256, 384, 512, 768, 1024].filter((value) => value <= nlist / 4);
-      }
       if (values['train-at'] !== undefined && backend === 'faiss-ivf-pq') parameters['trainAt'] = Math.min(size, Number(values['train-at']));
       log(`width ${dimension}, ${size} keys: ${backend}`);
       let server: Awaited<ReturnType<typeof startChromaServer>> | null = null;
