@@ -47,6 +47,36 @@ describe('retriever benchmark pieces', () => {
     expect(markdown).toMatch(new RegExp(`\\| ${measurement.query.load!.start[0]} → ${measurement.query.load!.end[0]} \\|`));
   });
 
+  it("scores how often the rescored best is the query's own key, and shows it beside the exact scan's on RECIPE-key rows", async () => {
+    const dataset = createVectorDataset({ dimension: 8, size: 40, queries: 10, noise: 0.2, seed: 4 });
+    const truth = new Int32Array(10).map((_, q) => {
+      let best = 0;
+      for (let row = 1; row < 40; row++) {
+        if (naiveDot(dataset.base.subarray(row * 8, row * 8 + 8), dataset.query(q)) > naiveDot(dataset.base.subarray(best * 8, best * 8 + 8), dataset.query(q))) best = row;
+      }
+      return best;
+    });
+    // Three queries claim another source than the one they were made from: the exact scan cannot find "their" key.
+    for (const q of [0, 3, 7]) dataset.sourceRows[q] = (truth[q]! + 1) % 40;
+    const expected = Array.from(truth).filter((row, q) => row === dataset.sourceRows[q]).length / 10;
+    expect(expected).toBeLessThanOrEqual(0.7);
+    const measurement = await measureIndexBackend({ backend: 'exact', dataset, truth, parameters: {}, k: 4, recallGoal: 0.99, log: () => {} });
+    expect(measurement.recallAt1).toBe(1);
+    expect(measurement.sourceAt1).toBe(expected);
+    const markdown = renderRetrieverMarkdown({
+      createdAt: '2026-01-01T00:00:00.000Z',
+      machine: { cpus: 'cpu', cores: 2, memoryGiB: 24, node: 'v20', platform: 'linux', loadAverage: [1, 1, 1] },
+      git: 'abc',
+      settings: { queries: 10, noise: 0.2, recallGoal: 0.99, k: 4, faissThreads: 1 },
+      results: [{ ...measurement, keys: 'recipe', keysSource: 'models/x/recipe', sourceAgreement: 0.5 }],
+      skipped: [],
+      durable: null,
+      endToEnd: null,
+    });
+    expect(markdown).toContain('| recall@1 | own fact @1 (exact) |');
+    expect(markdown).toContain(`| 1.000 | ${expected.toFixed(3)} (0.500) |`);
+  });
+
   it('makes structured keys with the requested mean pairwise cosine, and the same i.i.d. keys as before at 0', () => {
     const structured = createVectorDataset({ dimension: 256, size: 200, queries: 1, noise: 0.75, seed: 5, sharedCosine: 0.4 });
     const iid = createVectorDataset({ dimension: 256, size: 200, queries: 1, noise: 0.75, seed: 5 });

@@ -34,10 +34,16 @@ export interface BackendMeasurement {
   query: LatencySummary & { k: number; cpuMeanMs?: number; load?: PhaseLoad };
   /** Share of queries whose true best match (exact scan) is the best after exact rescoring of the k candidates. */
   recallAt1: number;
+  /**
+   * Share of queries whose best candidate after rescoring is the key the query was made from: what an
+   * editor's answer depends on. The exact scan's own share bounds it (near-tied keys of other facts win too).
+   * Absent from rows measured before it was recorded.
+   */
+  sourceAt1?: number;
   /** Queries timed and scored for recall@1. */
   queries?: number;
   /** Recall at each tried setting of the search knob (efSearch / nprobe), when tuned. */
-  sweep?: Array<{ parameter: string; value: number; recallAt1: number; p50Ms: number; cpuMeanMs?: number; load?: PhaseLoad }>;
+  sweep?: Array<{ parameter: string; value: number; recallAt1: number; sourceAt1?: number; p50Ms: number; cpuMeanMs?: number; load?: PhaseLoad }>;
   /** Process RSS growth per stored vector (server memory for chroma). */
   memoryBytesPerEdit: number;
   /** Bytes on disk per vector: the backend's files (lancedb, chroma), its written index (faiss) or the snapshot's keys (exact). */
@@ -107,11 +113,20 @@ function rescoredBest(hits: readonly { id: string }[], dataset: VectorDataset, q
   return best;
 }
 
-async function timeQueries(index: KnowledgeIndex, options: MeasureOptions): Promise<{ latencies: number[]; recall: number; cpuMeanMs: number; load: PhaseLoad }> {
+interface TimedQueries {
+  latencies: number[];
+  recall: number;
+  sourceAt1: number;
+  cpuMeanMs: number;
+  load: PhaseLoad;
+}
+
+async function timeQueries(index: KnowledgeIndex, options: MeasureOptions): Promise<TimedQueries> {
   const { dataset, truth, k } = options;
   const queries = Math.min(dataset.queryCount, options.latencyQueries ?? dataset.queryCount);
   const latencies: number[] = [];
   let correct = 0;
+  let own = 0;
   const waitedSeconds = await waitForQuiet(options.quiet, options.log);
   const start = loadAverage();
   // Warm-up: first queries touch cold pages and JIT paths.
@@ -125,10 +140,12 @@ async function timeQueries(index: KnowledgeIndex, options: MeasureOptions): Prom
     latencies.push(performance.now() - started);
     const used = process.cpuUsage(cpu);
     cpuMicros += used.user + used.system;
-    if (rescoredBest(hits, dataset, query) === truth[q]) correct++;
+    const best = rescoredBest(hits, dataset, query);
+    if (best === truth[q]) correct++;
+    if (best === dataset.sourceRows[q]) own++;
   }
   const load = { start, end: loadAverage(), ...(waitedSeconds > 0 ? { waitedSeconds } : {}) };
-  return { latencies, recall: correct / queries, cpuMeanMs: Math.round(cpuMicros / queries) / 1000, load };
+  return { latencies, recall: correct / queries, sourceAt1: own / queries, cpuMeanMs: Math.round(cpuMicros / queries) / 1000, load };
 }
 
 /** Inserts the dataset into one backend and measures it (see BackendMeasurement). */
@@ -159,8 +176,8 @@ export async function measureIndexBackend(options: MeasureOptions): Promise<Back
       sweep = [];
       for (const value of options.sweep.values) {
         index.setSearchParameter(value);
-        const { latencies, recall, cpuMeanMs, load } = await timeQueries(index, options);
-        sweep.push({ parameter: options.sweep.parameter, value, recallAt1: recall, p50Ms: summarise(latencies).p50Ms, cpuMeanMs, load });
+        const { latencies, recall, sourceAt1, cpuMeanMs, load } = await timeQueries(index, options);
+        sweep.push({ parameter: options.sweep.parameter, value, recallAt1: recall, sourceAt1, p50Ms: summarise(latencies).p50Ms, cpuMeanMs, load });
         log(`  ${backend}: ${options.sweep.parameter}=${value} recall@1 ${recall.toFixed(3)} p50 ${summarise(latencies).p50Ms} ms`);
         if (recall >= options.recallGoal) break;
       }
@@ -168,7 +185,7 @@ export async function measureIndexBackend(options: MeasureOptions): Promise<Back
       options.parameters[options.sweep.parameter] = chosen.value;
       if (chosen.recallAt1 < options.recallGoal) notes.push(`recall goal ${options.recallGoal} not reached at ${chosen.parameter} ≤ ${chosen.value}`);
     }
-    const { latencies, recall, cpuMeanMs, load } = await timeQueries(index, options);
+    const { latencies, recall, sourceAt1, cpuMeanMs, load } = await timeQueries(index, options);
     if (options.latencyQueries !== undefined && options.latencyQueries < dataset.queryCount) notes.push(`query latency timed on ${options.latencyQueries} of the ${dataset.queryCount} queries`);
 
     // One-vector adds at size N (fresh ids beyond the dataset, reusing its vectors).
@@ -199,6 +216,7 @@ export async function measureIndexBackend(options: MeasureOptions): Promise<Back
       singleInsert: { ...summarise(single), load: singleLoad },
       query: { ...summarise(latencies), k: options.k, cpuMeanMs, load },
       recallAt1: recall,
+      sourceAt1,
       queries: Math.min(dataset.queryCount, options.latencyQueries ?? dataset.queryCount),
       ...(sweep ? { sweep } : {}),
       memoryBytesPerEdit: Math.round(memoryBytesPerEdit),

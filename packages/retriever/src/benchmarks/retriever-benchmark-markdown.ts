@@ -14,6 +14,9 @@ type ResultRow = RetrieverBenchmarkReport['results'][number];
 const keysLabel = (result: Pick<ResultRow, 'keys' | 'sharedCosine'>): string => (result.keys === 'recipe' ? 'RECIPE' : result.sharedCosine ? `structured (cos ${result.sharedCosine})` : 'random');
 const keysOrder = (result: ResultRow): number => (result.keys === 'recipe' ? 2 : result.sharedCosine ? 1 : 0);
 
+/** "0.702 (0.741)": the backend's own-fact share after rescoring, and the exact scan's at that size. */
+const ownFact = (result: ResultRow): string =>
+  `${result.sourceAt1 === undefined ? '—' : fixed(result.sourceAt1, 3)} (${result.sourceAgreement === undefined ? '—' : fixed(result.sourceAgreement, 3)})`;
 const backendOrder = (name: string): number => {
   const position = KNOWLEDGE_INDEX_BACKENDS.findIndex((backend) => backend.name === name);
   return position < 0 ? KNOWLEDGE_INDEX_BACKENDS.length : position;
@@ -78,8 +81,10 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
         '',
       );
     }
-    lines.push('| N | backend | settings | inserts/s | single add p50 / p99 (ms) | query p50 / p99 (ms) | query CPU (ms) | load during queries | recall@1 | memory / edit | disk / edit | reopen (s) |');
-    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    // RECIPE keys know which fact each query was made from: "own fact @1" is what an edit's answer depends on.
+    const ownColumn = first.keys === 'recipe';
+    lines.push(`| N | backend | settings | inserts/s | single add p50 / p99 (ms) | query p50 / p99 (ms) | query CPU (ms) | load during queries | recall@1 |${ownColumn ? ' own fact @1 (exact) |' : ''} memory / edit | disk / edit | reopen (s) |`);
+    lines.push(`|---|---|---|---|---|---|---|---|---|${ownColumn ? '---|' : ''}---|---|---|`);
     const rows = members
       // By size, then in registry order, whichever run measured them (--append adds rows at the end).
       .sort((a, b) => a.size - b.size || backendOrder(a.backend) - backendOrder(b.backend));
@@ -90,7 +95,7 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
         .join(', ');
       lines.push(
         `| ${count(result.size)}${result.queries !== undefined && result.queries !== settings.queries ? ` (${result.queries} q)` : ''} | ${result.backend} | ${knobs || '—'} | ${fixed(result.insert.perSecond, 0)} | ${fixed(result.singleInsert.p50Ms, 3)} / ${fixed(result.singleInsert.p99Ms, 3)} | ` +
-          `${fixed(result.query.p50Ms, 2)} / ${fixed(result.query.p99Ms, 2)} | ${result.query.cpuMeanMs === undefined ? '—' : fixed(result.query.cpuMeanMs, 2)} | ${phaseLoad(result.query.load)} | ${fixed(result.recallAt1, 3)} | ${bytes(result.memoryBytesPerEdit)} | ${bytes(result.diskBytesPerEdit)} | ${fixed(result.reopenSeconds, 2)} |`,
+          `${fixed(result.query.p50Ms, 2)} / ${fixed(result.query.p99Ms, 2)} | ${result.query.cpuMeanMs === undefined ? '—' : fixed(result.query.cpuMeanMs, 2)} | ${phaseLoad(result.query.load)} | ${fixed(result.recallAt1, 3)} |${ownColumn ? ` ${ownFact(result)} |` : ''} ${bytes(result.memoryBytesPerEdit)} | ${bytes(result.diskBytesPerEdit)} | ${fixed(result.reopenSeconds, 2)} |`,
       );
     }
     lines.push('');
@@ -107,7 +112,7 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
   if (sweeps.length > 0) {
     lines.push('## Tuning sweeps (recall@1, query p50 ms)', '');
     for (const result of sweeps) {
-      lines.push(`- ${where(result)}: ${result.sweep!.map((point) => `${point.parameter} ${point.value} → ${fixed(point.recallAt1, 3)} @ ${fixed(point.p50Ms, 2)} ms${point.cpuMeanMs === undefined ? '' : ` (CPU ${fixed(point.cpuMeanMs, 2)} ms, load ${phaseLoad(point.load)})`}`).join('; ')}`);
+      lines.push(`- ${where(result)}: ${result.sweep!.map((point) => `${point.parameter} ${point.value} → ${fixed(point.recallAt1, 3)}${point.sourceAt1 !== undefined && result.keys === 'recipe' ? ` (own fact ${fixed(point.sourceAt1, 3)})` : ''} @ ${fixed(point.p50Ms, 2)} ms${point.cpuMeanMs === undefined ? '' : ` (CPU ${fixed(point.cpuMeanMs, 2)} ms, load ${phaseLoad(point.load)})`}`).join('; ')}`);
     }
     lines.push('');
   }

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BackendUnavailableError } from '@recipe-kit/core';
+import { BackendUnavailableError, InvalidInputError } from '@recipe-kit/core';
 import { startChromaServer } from '../chroma-server.js';
 import { ExactIndex } from '../exact-index.js';
 import { loadFaiss } from '../faiss-native.js';
@@ -77,6 +77,8 @@ const USAGE = `Usage: node packages/retriever/dist/benchmarks/retriever-benchmar
   --nlist N             faiss-ivf-pq: inverted lists (default 1024 past 200k keys, fewer below); trainAt
                         follows (39 × nlist) unless --train-at is given
   --train-at N          faiss-ivf-pq: train k-means on the first min(N, size) keys (default 39 × nlist)
+  --pq-m N              faiss-ivf-pq: sub-quantisers per code (default width / 16; must divide the width)
+  --rescore N           faiss-ivf-pq: candidates rescored exactly, as a multiple of k (default 16)
   --quiet-load X        before each latency phase (never before a build), wait until the 1-minute load
                         average is below X (default 0: do not wait) ...
   --quiet-wait S        ... for at most S seconds (default 300); the load at each phase's start and end is recorded either way
@@ -129,6 +131,15 @@ function parametersFor(backend: string, size: number, dimension: number, threads
   // Chroma 3.0.4 drops the connection on large requests (5000 × 768 fails): ~400k floats per request.
   if (backend === 'chroma') return { parameters: { batchRows: Math.max(50, Math.round(400_000 / dimension / 50) * 50), efSearch: 128, efConstruction: 200, maxNeighbors: 32 } };
   return { parameters: {} };
+}
+
+/** A faiss-ivf-pq knob given on the command line: a positive whole number, or absent. */
+function countFlag(values: Record<string, unknown>, name: string): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new InvalidInputError(`--${name} is "${String(raw)}".`, `Give a positive whole number, e.g. --${name} 32.`);
+  return value;
 }
 
 function list(value: string | undefined, fallback: number[]): number[] {
@@ -226,6 +237,8 @@ async function main(): Promise<void> {
       center: { type: 'string' },
       'train-at': { type: 'string' },
       nlist: { type: 'string' },
+      'pq-m': { type: 'string' },
+      rescore: { type: 'string' },
       'quiet-load': { type: 'string' },
       'quiet-wait': { type: 'string' },
       out: { type: 'string' },
@@ -243,6 +256,8 @@ async function main(): Promise<void> {
   const backends = (values.backends ?? 'exact,faiss-flat,faiss-hnsw,faiss-hnsw-sq8,faiss-ivf,faiss-ivf-sq8,faiss-ivf-pq,lancedb,chroma').split(',');
   const quiet = { belowLoad: Number(values['quiet-load'] ?? 0), maxWaitSeconds: Number(values['quiet-wait'] ?? 300) };
   const sharedCosine = Number(values['shared-cosine'] ?? 0.4);
+  // Checked before any data is generated, so a typo fails in a second, not after an hour of encoding.
+  const pqFlags = { nlist: countFlag(values, 'nlist'), trainAt: countFlag(values, 'train-at'), pqM: countFlag(values, 'pq-m'), rescore: countFlag(values, 'rescore') };
   const recipeCheckpoint = path.resolve(values['recipe-checkpoint'] ?? path.join(repositoryRoot, 'models', 'synthetic-llama', 'recipe'));
   const configs: Array<{ dimension: 256 | 4096; size: number; sharedCosine: number; recipeKeys?: true }> = [
     ...list(values.sizes, [10_000, 100_000, 1_000_000]).map((size) => ({ dimension: 256 as const, size, sharedCosine: 0 })),
@@ -312,9 +327,13 @@ async function main(): Promise<void> {
         skipped.push({ backend, dimension, size, reason: limit.reason });
         continue;
       }
-      const { parameters, sweep } = parametersFor(backend, size, dimension, settings.faissThreads, values.nlist === undefined ? undefined : Number(values.nlist));
-      if (values.center !== undefined && backend === 'faiss-ivf-pq') parameters['center'] = Number(values.center);
-      if (values['train-at'] !== undefined && backend === 'faiss-ivf-pq') parameters['trainAt'] = Math.min(size, Number(values['train-at']));
+      const { parameters, sweep } = parametersFor(backend, size, dimension, settings.faissThreads, pqFlags.nlist);
+      if (backend === 'faiss-ivf-pq') {
+        if (values.center !== undefined) parameters['center'] = Number(values.center);
+        if (pqFlags.trainAt !== undefined) parameters['trainAt'] = Math.min(size, pqFlags.trainAt);
+        if (pqFlags.pqM !== undefined) parameters['pqM'] = pqFlags.pqM;
+        if (pqFlags.rescore !== undefined) parameters['rescore'] = pqFlags.rescore;
+      }
       log(`width ${dimension}, ${size} keys: ${backend}`);
       let server: Awaited<ReturnType<typeof startChromaServer>> | null = null;
       let serverDirectory: string | null = null;
