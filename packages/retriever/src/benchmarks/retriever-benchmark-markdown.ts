@@ -72,7 +72,8 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
         `## Key width ${dimension}, RECIPE keys (\`${first.keysSource ?? 'a trained checkpoint'}\`)`,
         '',
         `Keys are what RECIPE stores: r_k of made-up facts of the synthetic world's relations ("<train template with a new subject> <value>", one subject per fact), through the checkpoint's knowledge head; queries are held-out rephrasings of random stored facts through its query head (r_q), unseen templates as a user's paraphrase would be. ` +
-          `Recall@1 is still agreement with the exact scan; how often the exact best key is the query's own fact measures the encoder itself at that size (${agreement}).`,
+          `Recall@1 is still agreement with the exact scan; how often the exact best key is the query's own fact measures the encoder itself at that size (${agreement}). ` +
+          `"Own fact @1" is how often a backend's rescored best is the query's own fact, with the exact scan's share in brackets; a row timed on fewer queries ("50 q") scores it on those only.`,
         '',
       );
     } else {
