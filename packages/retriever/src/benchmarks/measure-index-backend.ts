@@ -36,7 +36,8 @@ export interface BackendMeasurement {
   recallAt1: number;
   /**
    * Share of queries whose best candidate after rescoring is the key the query was made from: what an
-   * editor's answer depends on. The exact scan's own share bounds it (near-tied keys of other facts win too).
+   * editor's answer depends on. Usually at or below the exact scan's share, which near-tied keys of other facts
+   * already lower (an approximate search can land on the own key where the exact one did not, so it is no strict bound).
    * Absent from rows measured before it was recorded.
    */
   sourceAt1?: number;
