@@ -84,12 +84,11 @@ const USAGE = `Usage: node packages/retriever/dist/benchmarks/retriever-benchmar
   --quiet-wait S        ... for at most S seconds (default 300); the load at each phase's start and end is recorded either way
 `;
 
-/** Per-backend size limits: beyond them the build alone would blow the ~20-minute budget on 2 cores. */
 /** Per-backend size limits: beyond them the build alone would blow the run's time budget on 2 shared cores. */
 const HNSW_LIMIT = {
   256: 100_000,
   4096: 0,
-  reason: 'HNSW construction in Debian\'s generic (SSE, no AVX2) libfaiss build ran at ~485 inserts/s at 100k × 256 on 2 threads and slows as the graph grows: 1M would take ≈ 40 min, and reopening rebuilds the graph',
+  reason: 'HNSW construction in Debian\'s generic (SSE, no AVX2) libfaiss build ran at ~485 inserts/s at 100k × 256 on 2 threads and slows as the graph grows: at 1M RECIPE keys (--no-limits, 2 threads beside another job) it managed ~110 inserts/s over the first 40k, so 1M takes hours, and reopening rebuilds the graph',
 };
 const LIMITS: Record<string, { 256: number; 4096: number; reason: string }> = {
   'faiss-hnsw': HNSW_LIMIT,
