@@ -14,7 +14,7 @@ if (!trained) console.warn('[skip] models/synthetic-llama/lte is absent: train i
 beforeAll(useTestBackend);
 
 describe.skipIf(!trained)('LTE with the committed aligned synthetic LLaMA', () => {
-  it('an edit raises its target on the edit prompt for most held-out edits (the aligned model reads the retrieved fact)', async () => {
+  it('an edit makes its target the argmax on the edit prompt for most held-out edits (the aligned model copies the retrieved fact)', async () => {
     const model = await loadModel(modelDirectory);
     const editor = await createLteEditorFromCheckpoint(model, { modelDirectory });
     const requests: EditRequest[] = await loadSyntheticEdits(path.join(modelDirectory, 'held-out-eval-edits.json'), { limit: 20 });
@@ -26,14 +26,17 @@ describe.skipIf(!trained)('LTE with the committed aligned synthetic LLaMA', () =
     const isArgmax = (score: ContinuationScore, i: number): boolean => score.argmaxIds.every((id, t) => id === probes[i]?.continuation[t]);
     const raised = after.filter((score, i) => logProbability(score) > logProbability(before[i] as ContinuationScore)).length;
     expect(raised).toBeGreaterThanOrEqual(MIN_RAISED);
-    expect(after.filter(isArgmax).length).toBeGreaterThanOrEqual(before.filter(isArgmax).length);
+    expect(after.filter(isArgmax).length).toBeGreaterThanOrEqual(MIN_ARGMAX);
+    expect(after.filter(isArgmax).length).toBeGreaterThan(before.filter(isArgmax).length);
     editor.dispose();
     model.dispose();
   });
 });
 
 /**
- * Measured with the committed checkpoint: 18 of 20 raised (0 → 1 exact argmax): a regression guard,
- * not a quality claim (the micro model has learnt to lean on the fact, not yet to copy it).
+ * Measured with the committed checkpoint (3,000 edits × 2,000 steps): 18 of 20 raised, exact argmax
+ * 1 → 17 (the model copies the value from the fact block). The 300-step artefact before it raised 18
+ * but made 1 argmax: it leaned on the fact without copying it, which these bounds now fail.
  */
 const MIN_RAISED = 15;
+const MIN_ARGMAX = 14;
