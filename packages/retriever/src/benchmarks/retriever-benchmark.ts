@@ -88,7 +88,7 @@ const USAGE = `Usage: node packages/retriever/dist/benchmarks/retriever-benchmar
 const HNSW_LIMIT = {
   256: 100_000,
   4096: 0,
-  reason: 'HNSW construction in Debian\'s generic (SSE, no AVX2) libfaiss build ran at ~485 inserts/s at 100k × 256 on 2 threads and slows as the graph grows: at 1M RECIPE keys (--no-limits, 2 threads beside another job) it managed ~110 inserts/s over the first 40k, so 1M takes hours, and reopening rebuilds the graph',
+  reason: 'HNSW construction in Debian\'s generic (SSE, no AVX2) libfaiss build ran at ~485 inserts/s at 100k × 256 on 2 threads and slows as the graph grows: at 1M RECIPE keys (--no-limits, 2 threads beside another job) it had inserted 40k keys 6.5 min after the process started (≈ 100–130 per second), so 1M takes hours, and reopening rebuilds the graph',
 };
 const LIMITS: Record<string, { 256: number; 4096: number; reason: string }> = {
   'faiss-hnsw': HNSW_LIMIT,
