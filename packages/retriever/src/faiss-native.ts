@@ -23,7 +23,7 @@ export interface FaissModule {
     /** Sets (when given) and returns the OpenMP thread count. */
     setThreads(threads?: number): number;
   };
-  MetricType: { METRIC_INNER_PRODUCT: number };
+  MetricType: { METRIC_INNER_PRODUCT: number; METRIC_L2: number };
 }
 
 let cached: FaissModule | undefined;

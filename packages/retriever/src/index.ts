@@ -1,5 +1,6 @@
 export { ExactIndex, type ExactIndexOptions } from './exact-index.js';
 export { FaissIndex, type FaissIndexKind, type FaissIndexOptions, type FaissStorage } from './faiss-index.js';
+export { FaissProjectedIndex, type FaissProjectedIndexOptions } from './faiss-projected-index.js';
 // LanceDB and Chroma load on demand through the registry (createKnowledgeIndex); their classes are exported as types.
 export type { LanceIndex, LanceIndexOptions } from './lance-index.js';
 export type { ChromaIndex, ChromaIndexOptions } from './chroma-index.js';

@@ -5,6 +5,7 @@ import { InvalidInputError, type KnowledgeIndex } from '@recipe-kit/core';
 import { startChromaServer } from './chroma-server.js';
 import { ExactIndex } from './exact-index.js';
 import { FaissIndex, type FaissIndexKind, type FaissIndexOptions, type FaissStorage } from './faiss-index.js';
+import { FaissProjectedIndex } from './faiss-projected-index.js';
 import type { LanceIndex } from './lance-index.js';
 
 export interface CreateKnowledgeIndexOptions {
@@ -18,7 +19,7 @@ export interface CreateKnowledgeIndexOptions {
   chroma?: { host: string; port: number };
   /**
    * Backend knobs by name: efSearch, hnswM (faiss-hnsw); nlist, nprobe, trainAt (faiss-ivf*); pqM, rescore,
-   * center (0 = off, the default; 1 = centre keys on their mean) (faiss-ivf-pq);
+   * center (0 = off, the default; 1 = centre keys on their mean) (faiss-ivf-pq); rank, pqM (0 = float32 rows), rescore (faiss-ivf-pca);
    * indexAt, nprobes, numPartitions, batchRows (lancedb); efSearch, efConstruction, maxNeighbors,
    * batchRows (chroma); threads (faiss-*).
    */
@@ -97,6 +98,25 @@ export const KNOWLEDGE_INDEX_BACKENDS: readonly KnowledgeIndexBackend[] = [
   faiss('faiss-ivf', 'faiss inverted lists (IVF, k-means) over float32 vectors (in memory)', 'ivf', 'Flat'),
   faiss('faiss-ivf-sq8', 'faiss inverted lists over 8-bit scalar-quantised vectors (in memory, 4x smaller)', 'ivf', 'SQ8'),
   faiss('faiss-ivf-pq', 'faiss inverted lists scanning product-quantised codes, top candidates rescored exactly (in memory; recommended for 1M+ edits)', 'ivf', 'PQ', ivfPqDefaults),
+  {
+    name: 'faiss-ivf-pca',
+    description: 'faiss inverted lists over keys projected on their principal subspace, top candidates rescored exactly (in memory; for keys a trained RECIPE encoder writes)',
+    exact: false,
+    parameters: ['threads', 'trainAt', 'nlist', 'nprobe', 'rank', 'pqM', 'rescore'],
+    create: async (options) =>
+      new FaissProjectedIndex(
+        options.dimension,
+        defined({
+          rank: number(options, 'rank'),
+          pqM: number(options, 'pqM'),
+          nlist: number(options, 'nlist'),
+          nprobe: number(options, 'nprobe'),
+          rescore: number(options, 'rescore'),
+          trainAt: number(options, 'trainAt'),
+          threads: number(options, 'threads'),
+        }),
+      ),
+  },
   {
     name: 'lancedb',
     description: 'embedded LanceDB table on disk, IVF_FLAT index past 50k rows',

@@ -25,7 +25,7 @@ describe('index backend registry', () => {
     const error = await createKnowledgeIndex('faiss-hnws', { dimension: 4 }).then(() => null, (caught: unknown) => caught);
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as Error).message).toMatch(/Unknown knowledge index backend "faiss-hnws"/);
-    expect((error as InvalidInputError).message).toMatch(/exact, faiss-flat, faiss-hnsw, faiss-hnsw-sq8, faiss-ivf, faiss-ivf-sq8, faiss-ivf-pq, lancedb, chroma/);
+    expect((error as InvalidInputError).message).toMatch(/exact, faiss-flat, faiss-hnsw, faiss-hnsw-sq8, faiss-ivf, faiss-ivf-sq8, faiss-ivf-pq, faiss-ivf-pca, lancedb, chroma/);
     expect(knowledgeIndexBackend('faiss-flat').exact).toBe(true);
     expect(knowledgeIndexBackend('faiss-hnsw').exact).toBe(false);
     expect(knowledgeIndexBackend('faiss-ivf-pq').exact).toBe(false);

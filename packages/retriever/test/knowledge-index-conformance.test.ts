@@ -31,6 +31,9 @@ describeKnowledgeIndexConformance('faiss-ivf-sq8', registryBackend('faiss-ivf-sq
 describeKnowledgeIndexConformance('faiss-ivf-pq', registryBackend('faiss-ivf-pq', { nlist: 4, nprobe: 4, trainAt: 256 }));
 // Centred: faiss holds (k − μ)·s, queries stay as they are, scores are mapped back: still exact results.
 describeKnowledgeIndexConformance('faiss-ivf-pq (center 1)', registryBackend('faiss-ivf-pq', { nlist: 4, nprobe: 4, trainAt: 256, center: 1 }));
+// Projected lists choose candidates, float32 keys rescore them; rescore 300 × k fetches every key of the suite's
+// ≤ 300, so results must be exact through the transform, labels and tombstones (approximation: faiss-projected-index.test.ts).
+describeKnowledgeIndexConformance('faiss-ivf-pca', registryBackend('faiss-ivf-pca', { nlist: 4, nprobe: 4, trainAt: 256, rescore: 300 }));
 // Small write batches and an early IVF index so buffered, written and indexed rows are all searched.
 describeKnowledgeIndexConformance('lancedb', registryBackend('lancedb', { batchRows: 64, indexAt: 256, numPartitions: 2, nprobes: 2 }));
 describeKnowledgeIndexConformance('chroma', async () => {

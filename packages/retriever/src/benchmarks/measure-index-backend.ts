@@ -6,6 +6,7 @@ import type { KnowledgeIndex } from '@recipe-kit/core';
 import { BatchedIndex } from '../batched-index.js';
 import { ExactIndex } from '../exact-index.js';
 import { FaissIndex } from '../faiss-index.js';
+import { FaissProjectedIndex } from '../faiss-projected-index.js';
 import { loadFaiss } from '../faiss-native.js';
 import { innerProduct } from '../inner-product.js';
 import { createKnowledgeIndex } from '../knowledge-index-registry.js';
@@ -173,7 +174,7 @@ export async function measureIndexBackend(options: MeasureOptions): Promise<Back
     log(`  ${backend}: inserted ${size} in ${insertSeconds.toFixed(1)} s`);
 
     let sweep: BackendMeasurement['sweep'];
-    if (options.sweep !== undefined && index instanceof FaissIndex) {
+    if (options.sweep !== undefined && (index instanceof FaissIndex || index instanceof FaissProjectedIndex)) {
       sweep = [];
       for (const value of options.sweep.values) {
         index.setSearchParameter(value);
@@ -240,19 +241,19 @@ async function persistAndReopen(index: KnowledgeIndex, backend: string, director
     loadFaiss().Index.read(file);
     return { diskBytes, reopenSeconds: (performance.now() - started) / 1000 };
   }
-  if (index instanceof ExactIndex) {
-    // The exact backend persists as the repository snapshot's keys file: N × d float32.
-    const { writeDurableFile } = await import('../write-durable-file.js');
-    const { float32Chunks } = await import('../float32-chunks.js');
-    const { readFloat32File } = await import('../read-float32-file.js');
-    const file = path.join(directory, 'keys.f32');
-    const reference = { name: 'keys.f32', ...(await writeDurableFile(file, float32Chunks([dataset.base]))) };
-    const started = performance.now();
-    const keys = new Float32Array(dataset.size * dataset.dimension);
-    await readFloat32File(file, reference, [keys], 'keys');
-    const reopened = new ExactIndex(dataset.dimension, { initialCapacity: dataset.size });
-    await reopened.add(Array.from({ length: dataset.size }, (_, row) => ({ id: `v${row}`, vector: keys.subarray(row * dataset.dimension, (row + 1) * dataset.dimension) })));
-    return { diskBytes: reference.bytes, reopenSeconds: (performance.now() - started) / 1000 };
+  if (index instanceof FaissProjectedIndex || index instanceof ExactIndex) {
+    // Both persist as the repository snapshot's keys file (N × d float32). Reopening reads it and adds
+    // every key to a fresh index: for faiss-ivf-pca that relearns the subspace and lists (nothing native is saved).
+    const { diskBytes, started, keys } = await writeAndReadKeys(directory, dataset);
+    const reopened = index instanceof ExactIndex ? new ExactIndex(dataset.dimension, { initialCapacity: dataset.size }) : await createKnowledgeIndex(backend, { dimension: dataset.dimension, parameters: options.parameters });
+    for (let start = 0; start < dataset.size; start += INSERT_BATCH) {
+      const batch = [];
+      for (let row = start; row < Math.min(dataset.size, start + INSERT_BATCH); row++) batch.push({ id: `v${row}`, vector: keys.subarray(row * dataset.dimension, (row + 1) * dataset.dimension) });
+      await reopened.add(batch);
+    }
+    const reopenSeconds = (performance.now() - started) / 1000;
+    await reopened.dispose();
+    return { diskBytes, reopenSeconds };
   }
   if (backend === 'lancedb' || backend === 'chroma') {
     const diskBytes = directoryBytes(backend === 'chroma' ? options.chroma!.directory : directory);
@@ -263,6 +264,19 @@ async function persistAndReopen(index: KnowledgeIndex, backend: string, director
     return { diskBytes, reopenSeconds };
   }
   return { diskBytes: Number.NaN, reopenSeconds: Number.NaN };
+}
+
+/** Writes the dataset's keys as a durable keys file, then reads them back; `started` is when the read began. */
+async function writeAndReadKeys(directory: string, dataset: VectorDataset): Promise<{ diskBytes: number; started: number; keys: Float32Array }> {
+  const { writeDurableFile } = await import('../write-durable-file.js');
+  const { float32Chunks } = await import('../float32-chunks.js');
+  const { readFloat32File } = await import('../read-float32-file.js');
+  const file = path.join(directory, 'keys.f32');
+  const reference = { name: 'keys.f32', ...(await writeDurableFile(file, float32Chunks([dataset.base]))) };
+  const started = performance.now();
+  const keys = new Float32Array(dataset.size * dataset.dimension);
+  await readFloat32File(file, reference, [keys], 'keys');
+  return { diskBytes: reference.bytes, started, keys };
 }
 
 async function createReopened(backend: string, directory: string, dimension: number, options: MeasureOptions): Promise<KnowledgeIndex> {
