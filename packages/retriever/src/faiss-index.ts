@@ -1,5 +1,5 @@
 import { InvalidCheckpointError, InvalidInputError, type IndexEntry, type IndexHit, type KnowledgeIndex } from '@recipe-kit/core';
-import { loadFaiss, type FaissModule, type FaissNativeIndex } from './faiss-native.js';
+import { loadFaiss, readSavedIndex, type FaissModule, type FaissNativeIndex } from './faiss-native.js';
 import { innerProduct } from './inner-product.js';
 import { centre, centringOf, uncentre, type Centring } from './vector-centring.js';
 import { validateEntries, validateK } from './validate-entries.js';
@@ -261,13 +261,7 @@ export class FaissIndex implements KnowledgeIndex {
         'Delete the index-*.faiss/.json files named by the manifest (the index is then rebuilt from the keys), or restore a backup.',
       );
     }
-    const native = this.faiss.Index.read(path);
-    if (native.ntotal() !== state.labels.length) {
-      throw new InvalidCheckpointError(
-        `The faiss index file ${path} holds ${native.ntotal()} vectors, but ${state.labels.length} labels were saved with it.`,
-        'The file and its labels come from different saves; delete the index file (the repository rebuilds the index from its keys) or restore a backup.',
-      );
-    }
+    const native = readSavedIndex(this.faiss, path, state.labels.length);
     this.native = native;
     this.staging = null;
     this.centring = centring === null ? null : { mean: Float32Array.from(centring.mean), scale: centring.scale };

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { BackendUnavailableError } from '@recipe-kit/core';
+import { BackendUnavailableError, InvalidCheckpointError } from '@recipe-kit/core';
 
 /** The part of the (patched) faiss-node addon the faiss backends use; see patches/faiss-node@0.5.1.patch. */
 export interface FaissNativeIndex {
@@ -54,4 +54,16 @@ export function loadFaiss(moduleName = 'faiss-node'): FaissModule {
   }
   if (moduleName === 'faiss-node') cached = module;
   return module;
+}
+
+/** Reads a saved faiss index file and checks it holds one vector per saved label. */
+export function readSavedIndex(faiss: FaissModule, path: string, labels: number): FaissNativeIndex {
+  const native = faiss.Index.read(path);
+  if (native.ntotal() !== labels) {
+    throw new InvalidCheckpointError(
+      `The faiss index file ${path} holds ${native.ntotal()} vectors, but ${labels} labels were saved with it.`,
+      'The file and its labels come from different saves; delete the index file (the repository rebuilds the index from its keys) or restore a backup.',
+    );
+  }
+  return native;
 }

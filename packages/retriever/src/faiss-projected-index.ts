@@ -1,9 +1,16 @@
-import { InvalidInputError, type IndexEntry, type IndexHit, type KnowledgeIndex } from '@recipe-kit/core';
+import { InvalidCheckpointError, InvalidInputError, type IndexEntry, type IndexHit, type KnowledgeIndex } from '@recipe-kit/core';
 import { ExactIndex } from './exact-index.js';
-import { loadFaiss, type FaissModule, type FaissNativeIndex } from './faiss-native.js';
+import { loadFaiss, readSavedIndex, type FaissModule, type FaissNativeIndex } from './faiss-native.js';
 import { keysForEuclideanIndex, principalSubspace, queryForEuclideanIndex, type PrincipalSubspace } from './principal-subspace.js';
 import { validateK } from './validate-entries.js';
 import { validateVector } from './validate-vector.js';
+
+/** What a saved faiss-ivf-pca file needs beside it: its options, the id of every label (null: removed), the subspace. */
+export interface ProjectedNativeState {
+  description: string;
+  labels: Array<string | null>;
+  subspace: PrincipalSubspace;
+}
 
 /** k-means of a PQ sub-quantiser learns 256 centroids (8-bit codes), so it needs at least that many vectors. */
 const PQ_CENTROIDS = 256;
@@ -38,8 +45,8 @@ export interface FaissProjectedIndexOptions {
  * Before `trainAt` keys, searches scan every key exactly. The subspace, bound and lists are learnt once,
  * from the keys stored then; later keys are projected with them. Removal tombstones a list entry and
  * deletes the key; past 10% tombstones (and 1024) the lists are rebuilt — and relearnt — from the live keys.
- * Nothing native is saved: a repository reopening this index rebuilds it from its keys (k-means on
- * trainAt keys, then one pass of projection).
+ * `saveNative` writes the faiss lists and returns the subspace and labels; `loadNative` restores them and
+ * takes the float32 keys from the caller (the repository's own), so a reopen skips k-means and encoding.
  */
 export class FaissProjectedIndex implements KnowledgeIndex {
   readonly dimension: number;
@@ -184,6 +191,61 @@ export class FaissProjectedIndex implements KnowledgeIndex {
     return this.labelOf.keys();
   }
 
+  /** The faiss label of a stored id, or undefined. */
+  labelOfId(id: string): number | undefined {
+    return this.labelOf.get(id);
+  }
+
+  /**
+   * Writes the faiss lists to `path` and returns what restoring them needs besides that file and the
+   * keys; null before training (nothing is written: rebuilding from the keys is cheap then).
+   */
+  saveNative(path: string): ProjectedNativeState | null {
+    this.assertOpen();
+    if (this.native === null || this.subspace === null) return null;
+    this.native.write(path);
+    const { mean, basis, rank, boundSquared, explained } = this.subspace;
+    return { description: this.savedDescription(), labels: [...this.idOfLabel], subspace: { mean: mean.slice(), basis: basis.slice(), rank, boundSquared, explained } };
+  }
+
+  /**
+   * Loads a file written by `saveNative` into this empty index; `keyOf` gives the float32 key of a label's id
+   * (null for one removed since the file was written: it stays a label until the caller removes it). Returns
+   * false, changing nothing, when the file was made with other options: the caller rebuilds from keys.
+   */
+  async loadNative(path: string, state: ProjectedNativeState, keyOf: (id: string) => Float32Array | null): Promise<boolean> {
+    this.assertOpen();
+    if (this.idOfLabel.length !== 0) {
+      throw new InvalidInputError('loadNative needs an empty FaissProjectedIndex.', 'Create a new index and load the saved one into it before adding vectors.');
+    }
+    if (state.description !== this.savedDescription()) return false;
+    const { mean, basis, rank, boundSquared } = state.subspace;
+    if (mean.length !== this.dimension || rank !== this.options.rank || basis.length !== rank * this.dimension || !(boundSquared > 0) || !Number.isFinite(boundSquared)) {
+      throw new InvalidCheckpointError(
+        `The faiss-ivf-pca index saved as "${state.description}" came with a subspace of mean ${mean.length}, rank ${rank}, basis ${basis.length} and bound ${boundSquared}; this index needs mean ${this.dimension}, rank ${this.options.rank}, basis ${this.options.rank * this.dimension} and a positive bound.`,
+        'Delete the index-*.faiss/.json files named by the manifest (the index is then rebuilt from the keys), or restore a backup.',
+      );
+    }
+    const native = readSavedIndex(this.faiss, path, state.labels.length);
+    const batch: IndexEntry[] = [];
+    for (const id of state.labels) {
+      const key = id === null ? null : keyOf(id);
+      if (id !== null && key !== null) batch.push({ id, vector: key });
+      if (batch.length === 10_000) await this.keys.add(batch.splice(0));
+    }
+    await this.keys.add(batch);
+    this.native = native;
+    this.subspace = { ...state.subspace, mean: Float32Array.from(mean), basis: Float64Array.from(basis) };
+    state.labels.forEach((id, label) => {
+      this.idOfLabel.push(id);
+      if (id === null) this.tombstones++;
+      else this.labelOf.set(id, label);
+    });
+    // The search knob is this index's option, not the saved file's.
+    native.setParameter('nprobe', Math.min(this.options.nprobe, this.options.nlist));
+    return true;
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
     this.labelOf.clear();
@@ -227,6 +289,12 @@ export class FaissProjectedIndex implements KnowledgeIndex {
     this.idOfLabel = this.idOfLabel.filter((id): id is string => id !== null);
     this.labelOf = new Map(this.idOfLabel.map((id, label) => [id as string, label]));
     this.tombstones = 0;
+  }
+
+  /** The options a saved file must match: the factory string behind the projection. */
+  private savedDescription(): string {
+    const codes = this.options.pqM > 0 ? `PQ${this.options.pqM}np` : 'Flat';
+    return `projected${this.options.rank},IVF${this.options.nlist},${codes}`;
   }
 
   private assertOpen(): void {

@@ -10,6 +10,7 @@ import {
 } from '@recipe-kit/core';
 import { ExactIndex } from './exact-index.js';
 import type { FaissIndex } from './faiss-index.js';
+import type { FaissProjectedIndex } from './faiss-projected-index.js';
 import { readNativeIndex } from './native-index-files.js';
 import { innerProduct } from './inner-product.js';
 import { decodeJournalRecord, encodeJournalRecord, type JournalRecord } from './journal-record.js';
@@ -563,7 +564,7 @@ export class KnowledgeRepository {
     if (index !== undefined) {
       // A faiss backend made with the snapshot's options reloads its saved index and catches up with the
       // journal tail; anything else (or a missing file) is rebuilt from the keys.
-      const reloaded = index.dimension === dimension ? await readNativeIndex(directory, snapshot.manifest.files.index, index) : null;
+      const reloaded = index.dimension === dimension ? await readNativeIndex(directory, snapshot.manifest.files.index, index, (id) => repository.keys.getSync(id)) : null;
       if (reloaded !== null) await repository.catchUpIndex(reloaded);
       else await repository.attachIndex(index);
     }
@@ -612,7 +613,7 @@ export class KnowledgeRepository {
    * Makes a reloaded index hold exactly the repository's ids: drops ids removed after its snapshot and
    * adds those added after it (insertion order), then makes it the search backend.
    */
-  private async catchUpIndex(index: FaissIndex): Promise<void> {
+  private async catchUpIndex(index: FaissIndex | FaissProjectedIndex): Promise<void> {
     const stale = [...index.ids()].filter((id) => !this.payloads.has(id));
     if (stale.length > 0) await index.remove(stale);
     const missing = [...this.payloads.keys()].filter((id) => index.labelOfId(id) === undefined);

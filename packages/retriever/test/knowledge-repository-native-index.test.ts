@@ -4,7 +4,8 @@ import path from 'node:path';
 import { InvalidCheckpointError } from '@recipe-kit/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadFaiss } from '../src/faiss-native.js';
-import { FaissIndex, KnowledgeRepository, type FaissIndexOptions } from '../src/index.js';
+import type { KnowledgeIndex } from '@recipe-kit/core';
+import { FaissIndex, FaissProjectedIndex, KnowledgeRepository, type FaissIndexOptions } from '../src/index.js';
 import { bruteForceTopK, editRequest, randomVector, seededRandom } from './seeded-random.js';
 
 let faissSkip: string | null = null;
@@ -28,12 +29,13 @@ afterEach(async () => {
 });
 
 /** A durable repository with 400 edits compacted into a snapshot (with its faiss file), then a journal tail: 30 adds, 10 removals. */
-async function repositoryWithTail(indexOptions: FaissIndexOptions = ivf): Promise<{ directory: string; keys: Map<string, Float32Array> }> {
+async function repositoryWithTail(indexOptions: FaissIndexOptions | ((d: number) => KnowledgeIndex) = ivf): Promise<{ directory: string; keys: Map<string, Float32Array> }> {
   const directory = await mkdtemp(path.join(tmpdir(), 'native-index-'));
   directories.push(directory);
   const random = seededRandom(31);
   const keys = new Map<string, Float32Array>();
-  const repository = await KnowledgeRepository.open(directory, { ...options, createIndex: (d) => new FaissIndex(d, indexOptions) });
+  const createIndex = typeof indexOptions === 'function' ? indexOptions : (d: number) => new FaissIndex(d, indexOptions);
+  const repository = await KnowledgeRepository.open(directory, { ...options, createIndex });
   repository.setSentinel(new Float32Array(dimension).fill(-10));
   const add = async (i: number) => {
     const key = randomVector(random, dimension);
@@ -137,5 +139,32 @@ describe.skipIf(faissSkip !== null)('KnowledgeRepository with a faiss backend: t
     expect(loadNative).toHaveReturnedWith(true);
     await expectExactTopOne(same, old.keys);
     await same.close();
+  });
+  it('faiss-ivf-pca: reopens from its file and the repository\'s keys (no k-means), answering exactly as before; other options rebuild', async () => {
+    // rescore 500: every candidate is rescored, so any wrong label or key mapping shows in the top-1.
+    const pca = (d: number) => new FaissProjectedIndex(d, { rank: 12, nlist: 4, nprobe: 4, trainAt: 256, rescore: 500, threads: 1 });
+    const { directory, keys } = await repositoryWithTail(pca);
+    const manifest = JSON.parse(await readFile(path.join(directory, 'manifest.json'), 'utf8')) as { files: { index: { description: string; labels: { name: string } } } };
+    expect(manifest.files.index.description).toBe('projected12,IVF4,PQ16np');
+    const saved = JSON.parse(await readFile(path.join(directory, manifest.files.index.labels.name), 'utf8')) as { labels: unknown[]; subspace: { basis: number[]; mean: number[] } };
+    expect(saved.labels).toHaveLength(400);
+    expect(saved.subspace.basis).toHaveLength(12 * dimension);
+    const loadNative = vi.spyOn(FaissProjectedIndex.prototype, 'loadNative');
+    const add = vi.spyOn(FaissProjectedIndex.prototype, 'add');
+    const reopened = await KnowledgeRepository.open(directory, { ...options, createIndex: pca });
+    await expect(loadNative.mock.results[0]!.value).resolves.toBe(true);
+    // Only the 30 journal adds reach the index; the snapshot's 400 come from the file and the repository's keys.
+    expect(add.mock.calls.reduce((sum, [entries]) => sum + entries.length, 0)).toBe(30);
+    expect(reopened.indexBackend.size).toBe(420);
+    await expectExactTopOne(reopened, keys);
+    expect(await reopened.indexBackend.get('e401')).toEqual(keys.get('e401'));
+    await reopened.close();
+
+    // Another rank: the file is not loaded but the index rebuilt from the keys.
+    const other = await KnowledgeRepository.load(directory, { encoderFingerprint: options.encoderFingerprint, createIndex: (d) => new FaissProjectedIndex(d, { rank: 10, nlist: 4, nprobe: 4, trainAt: 256, rescore: 500 }) });
+    await expect(loadNative.mock.results.at(-1)!.value).resolves.toBe(false);
+    expect(other.indexBackend.size).toBe(420);
+    await expectExactTopOne(other, keys);
+    await other.close();
   });
 });

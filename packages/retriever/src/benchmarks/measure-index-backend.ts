@@ -241,19 +241,29 @@ async function persistAndReopen(index: KnowledgeIndex, backend: string, director
     loadFaiss().Index.read(file);
     return { diskBytes, reopenSeconds: (performance.now() - started) / 1000 };
   }
-  if (index instanceof FaissProjectedIndex || index instanceof ExactIndex) {
-    // Both persist as the repository snapshot's keys file (N × d float32). Reopening reads it and adds
-    // every key to a fresh index: for faiss-ivf-pca that relearns the subspace and lists (nothing native is saved).
+  if (index instanceof FaissProjectedIndex) {
+    // The repository snapshot holds the keys file and the saved lists (+ subspace); reopening reads both
+    // and hands the keys to loadNative: no k-means, no re-encoding.
+    const file = path.join(directory, 'index.faiss');
+    const state = index.saveNative(file)!;
     const { diskBytes, started, keys } = await writeAndReadKeys(directory, dataset);
-    const reopened = index instanceof ExactIndex ? new ExactIndex(dataset.dimension, { initialCapacity: dataset.size }) : await createKnowledgeIndex(backend, { dimension: dataset.dimension, parameters: options.parameters });
-    for (let start = 0; start < dataset.size; start += INSERT_BATCH) {
-      const batch = [];
-      for (let row = start; row < Math.min(dataset.size, start + INSERT_BATCH); row++) batch.push({ id: `v${row}`, vector: keys.subarray(row * dataset.dimension, (row + 1) * dataset.dimension) });
-      await reopened.add(batch);
-    }
+    const reopened = (await createKnowledgeIndex(backend, { dimension: dataset.dimension, parameters: options.parameters })) as FaissProjectedIndex;
+    const rows = new Map<string, number>();
+    for (let row = 0; row < dataset.size; row++) rows.set(`v${row}`, row);
+    const keyOf = (id: string): Float32Array | null => {
+      const row = rows.get(id);
+      return row === undefined ? null : keys.subarray(row * dataset.dimension, (row + 1) * dataset.dimension);
+    };
+    if (!(await reopened.loadNative(file, state, keyOf))) throw new Error('faiss-ivf-pca did not reload its own file.');
     const reopenSeconds = (performance.now() - started) / 1000;
     await reopened.dispose();
-    return { diskBytes, reopenSeconds };
+    return { diskBytes: diskBytes + (await stat(file)).size, reopenSeconds };
+  }
+  if (index instanceof ExactIndex) {
+    const { diskBytes, started, keys } = await writeAndReadKeys(directory, dataset);
+    const reopened = new ExactIndex(dataset.dimension, { initialCapacity: dataset.size });
+    await reopened.add(Array.from({ length: dataset.size }, (_, row) => ({ id: `v${row}`, vector: keys.subarray(row * dataset.dimension, (row + 1) * dataset.dimension) })));
+    return { diskBytes, reopenSeconds: (performance.now() - started) / 1000 };
   }
   if (backend === 'lancedb' || backend === 'chroma') {
     const diskBytes = directoryBytes(backend === 'chroma' ? options.chroma!.directory : directory);
