@@ -25,7 +25,7 @@ export interface FaissProjectedIndexOptions {
   pqM?: number;
   /** Inverted lists (default 1024). */
   nlist?: number;
-  /** Lists probed per query (default 192: recall@1 0.992 at 1M RECIPE keys with 1024 lists, 4.1 ms CPU per query). */
+  /** Lists probed per query (default 192: recall@1 0.992 at 1M RECIPE keys with 1024 lists, ≈ 4.0 ms CPU per query). */
   nprobe?: number;
   /** Candidates per wanted result rescored exactly from the float32 keys (default 16). */
   rescore?: number;
@@ -264,9 +264,7 @@ export class FaissProjectedIndex implements KnowledgeIndex {
     this.subspace = principalSubspace(vectors, this.dimension, this.options.rank);
     const width = this.width;
     const stored = keysForEuclideanIndex(this.subspace, vectors, width);
-    // "np": no polysemous training (Hamming filtering we never use; minutes even for small sets).
-    const codes = this.options.pqM > 0 ? `PQ${this.options.pqM}np` : 'Flat';
-    const native = this.faiss.Index.fromFactory(width, `IVF${this.options.nlist},${codes}`, this.faiss.MetricType.METRIC_L2);
+    const native = this.faiss.Index.fromFactory(width, this.factoryDescription(), this.faiss.MetricType.METRIC_L2);
     // k-means on the first trainAt keys, spread evenly (faiss samples 256 × nlist at most anyway).
     const trainRows = Math.min(liveIds.length, this.options.trainAt);
     native.trainFloat32(stored.subarray(0, trainRows * width));
@@ -291,10 +289,14 @@ export class FaissProjectedIndex implements KnowledgeIndex {
     this.tombstones = 0;
   }
 
+  /** The faiss index_factory string of the lists ("np": no polysemous training, which we never use and which takes minutes). */
+  private factoryDescription(): string {
+    return `IVF${this.options.nlist},${this.options.pqM > 0 ? `PQ${this.options.pqM}np` : 'Flat'}`;
+  }
+
   /** The options a saved file must match: the factory string behind the projection. */
   private savedDescription(): string {
-    const codes = this.options.pqM > 0 ? `PQ${this.options.pqM}np` : 'Flat';
-    return `projected${this.options.rank},IVF${this.options.nlist},${codes}`;
+    return `projected${this.options.rank},${this.factoryDescription()}`;
   }
 
   private assertOpen(): void {
