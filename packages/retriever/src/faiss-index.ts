@@ -1,5 +1,5 @@
 import { InvalidCheckpointError, InvalidInputError, type IndexEntry, type IndexHit, type KnowledgeIndex } from '@recipe-kit/core';
-import { loadFaiss, readSavedIndex, type FaissModule, type FaissNativeIndex } from './faiss-native.js';
+import { loadFaiss, readSavedIndex, tombstonesWarrantRebuild, type FaissModule, type FaissNativeIndex } from './faiss-native.js';
 import { innerProduct } from './inner-product.js';
 import { centre, centringOf, uncentre, type Centring } from './vector-centring.js';
 import { validateEntries, validateK } from './validate-entries.js';
@@ -174,7 +174,7 @@ export class FaissIndex implements KnowledgeIndex {
       this.tombstones++;
       removed++;
     }
-    if (this.tombstones > 1024 && this.tombstones > 0.1 * this.idOfLabel.length) this.rebuild();
+    if (tombstonesWarrantRebuild(this.tombstones, this.idOfLabel.length)) this.rebuild();
     return removed;
   }
 

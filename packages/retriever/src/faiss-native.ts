@@ -56,6 +56,15 @@ export function loadFaiss(moduleName = 'faiss-node'): FaissModule {
   return module;
 }
 
+/**
+ * Whether removed-but-still-listed entries (tombstones) warrant rebuilding a faiss index from its live vectors:
+ * past 10% of the labels every search over-fetches and filters enough to cost more than a rebuild amortised
+ * over the removals, and below 1024 the over-fetch is negligible at any size.
+ */
+export function tombstonesWarrantRebuild(tombstones: number, labels: number): boolean {
+  return tombstones > 1024 && tombstones > 0.1 * labels;
+}
+
 /** Reads a saved faiss index file and checks it holds one vector per saved label. */
 export function readSavedIndex(faiss: FaissModule, path: string, labels: number): FaissNativeIndex {
   const native = faiss.Index.read(path);

@@ -1,7 +1,7 @@
 import { InvalidCheckpointError, InvalidInputError, type IndexEntry, type IndexHit, type KnowledgeIndex } from '@recipe-kit/core';
 import { ExactIndex } from './exact-index.js';
-import { loadFaiss, readSavedIndex, type FaissModule, type FaissNativeIndex } from './faiss-native.js';
-import { keysForEuclideanIndex, principalSubspace, queryForEuclideanIndex, type PrincipalSubspace } from './principal-subspace.js';
+import { loadFaiss, readSavedIndex, tombstonesWarrantRebuild, type FaissModule, type FaissNativeIndex } from './faiss-native.js';
+import { keysForEuclideanIndex, learnEuclideanRows, queryForEuclideanIndex, type PrincipalSubspace } from './principal-subspace.js';
 import { validateK } from './validate-entries.js';
 import { validateVector } from './validate-vector.js';
 
@@ -56,8 +56,8 @@ export class FaissProjectedIndex implements KnowledgeIndex {
   private readonly faiss: FaissModule;
   /** The float32 keys by id: exact scores, `get`, and the scan before training. */
   private readonly keys: ExactIndex;
-  private native: FaissNativeIndex | null = null;
-  private subspace: PrincipalSubspace | null = null;
+  /** The faiss lists and the subspace their rows were projected with: learnt together, null before training. */
+  private lists: { native: FaissNativeIndex; subspace: PrincipalSubspace } | null = null;
   /** Insertion order of ids (null: removed), the labels faiss knows them by once trained. */
   private idOfLabel: Array<string | null> = [];
   private labelOf = new Map<string, number>();
@@ -108,12 +108,12 @@ export class FaissProjectedIndex implements KnowledgeIndex {
 
   /** Whether the subspace and lists have been learnt. */
   get trained(): boolean {
-    return this.native !== null;
+    return this.lists !== null;
   }
 
   /** Share of the training keys' centred variance the kept subspace holds (null before training). */
   get explainedVariance(): number | null {
-    return this.subspace?.explained ?? null;
+    return this.lists?.subspace.explained ?? null;
   }
 
   async add(entries: readonly IndexEntry[]): Promise<void> {
@@ -125,10 +125,10 @@ export class FaissProjectedIndex implements KnowledgeIndex {
       this.labelOf.set(entry.id, this.idOfLabel.length);
       this.idOfLabel.push(entry.id);
     }
-    if (this.native !== null) {
+    if (this.lists !== null) {
       const batch = new Float32Array(entries.length * this.dimension);
       entries.forEach((entry, i) => batch.set(entry.vector, i * this.dimension));
-      this.native.addFloat32(keysForEuclideanIndex(this.subspace!, batch, this.width));
+      this.lists.native.addFloat32(keysForEuclideanIndex(this.lists.subspace, batch, this.width));
     } else if (this.keys.size >= this.options.trainAt) {
       this.train();
     }
@@ -144,7 +144,7 @@ export class FaissProjectedIndex implements KnowledgeIndex {
       this.idOfLabel[label] = null;
       this.tombstones++;
     }
-    if (this.tombstones > 1024 && this.tombstones > 0.1 * this.idOfLabel.length) this.rebuild();
+    if (tombstonesWarrantRebuild(this.tombstones, this.idOfLabel.length)) this.rebuild();
     return removed;
   }
 
@@ -157,9 +157,9 @@ export class FaissProjectedIndex implements KnowledgeIndex {
 
   /** `search` without validation or a promise (the benchmark's hot path). */
   searchSync(query: Float32Array, k: number): IndexHit[] {
-    if (this.native === null) return this.keys.searchSync(query, k);
+    if (this.lists === null) return this.keys.searchSync(query, k);
     const fetch = Math.min(this.idOfLabel.length, this.options.rescore * k + this.tombstones);
-    const { labels } = this.native.searchFloat32(queryForEuclideanIndex(this.subspace!, query, this.width), fetch);
+    const { labels } = this.lists.native.searchFloat32(queryForEuclideanIndex(this.lists.subspace, query, this.width), fetch);
     const hits: IndexHit[] = [];
     for (let i = 0; i < fetch; i++) {
       const label = labels[i]!;
@@ -183,7 +183,7 @@ export class FaissProjectedIndex implements KnowledgeIndex {
       throw new InvalidInputError(`nprobe must be a positive integer, got ${String(value)}.`, 'Pass the number of lists to probe, e.g. 128.');
     }
     (this.options as { nprobe: number }).nprobe = value;
-    this.native?.setParameter('nprobe', Math.min(value, this.options.nlist));
+    this.lists?.native.setParameter('nprobe', Math.min(value, this.options.nlist));
   }
 
   /** The stored ids, in insertion order. */
@@ -202,9 +202,9 @@ export class FaissProjectedIndex implements KnowledgeIndex {
    */
   saveNative(path: string): ProjectedNativeState | null {
     this.assertOpen();
-    if (this.native === null || this.subspace === null) return null;
-    this.native.write(path);
-    const { mean, basis, rank, boundSquared, explained } = this.subspace;
+    if (this.lists === null) return null;
+    this.lists.native.write(path);
+    const { mean, basis, rank, boundSquared, explained } = this.lists.subspace;
     return { description: this.savedDescription(), labels: [...this.idOfLabel], subspace: { mean: mean.slice(), basis: basis.slice(), rank, boundSquared, explained } };
   }
 
@@ -234,8 +234,7 @@ export class FaissProjectedIndex implements KnowledgeIndex {
       if (batch.length === 10_000) await this.keys.add(batch.splice(0));
     }
     await this.keys.add(batch);
-    this.native = native;
-    this.subspace = { ...state.subspace, mean: Float32Array.from(mean), basis: Float64Array.from(basis) };
+    this.lists = { native, subspace: { ...state.subspace, mean: Float32Array.from(mean), basis: Float64Array.from(basis) } };
     state.labels.forEach((id, label) => {
       this.idOfLabel.push(id);
       if (id === null) this.tombstones++;
@@ -251,8 +250,7 @@ export class FaissProjectedIndex implements KnowledgeIndex {
     this.labelOf.clear();
     this.idOfLabel = [];
     // Dropping the reference lets the addon's finaliser free the native memory.
-    this.native = null;
-    this.subspace = null;
+    this.lists = null;
     await this.keys.dispose();
   }
 
@@ -261,16 +259,15 @@ export class FaissProjectedIndex implements KnowledgeIndex {
     const liveIds = this.idOfLabel.filter((id): id is string => id !== null);
     const vectors = new Float32Array(liveIds.length * this.dimension);
     liveIds.forEach((id, row) => vectors.set(this.keys.getSync(id)!, row * this.dimension));
-    this.subspace = principalSubspace(vectors, this.dimension, this.options.rank);
     const width = this.width;
-    const stored = keysForEuclideanIndex(this.subspace, vectors, width);
+    const { subspace, rows: stored } = learnEuclideanRows(vectors, this.dimension, this.options.rank, width);
     const native = this.faiss.Index.fromFactory(width, this.factoryDescription(), this.faiss.MetricType.METRIC_L2);
     // k-means on the first trainAt keys, spread evenly (faiss samples 256 × nlist at most anyway).
     const trainRows = Math.min(liveIds.length, this.options.trainAt);
     native.trainFloat32(stored.subarray(0, trainRows * width));
     native.addFloat32(stored);
     native.setParameter('nprobe', Math.min(this.options.nprobe, this.options.nlist));
-    this.native = native;
+    this.lists = { native, subspace };
     this.idOfLabel = liveIds;
     this.labelOf = new Map(liveIds.map((id, label) => [id, label]));
     this.tombstones = 0;
@@ -278,8 +275,7 @@ export class FaissProjectedIndex implements KnowledgeIndex {
 
   /** Drops tombstones: relearns everything from the live keys, or returns to the exact scan below trainAt. */
   private rebuild(): void {
-    this.native = null;
-    this.subspace = null;
+    this.lists = null;
     if (this.keys.size >= this.options.trainAt) {
       this.train();
       return;

@@ -34,8 +34,8 @@ const ITERATIONS = 40;
 /** Room for keys added after training whose projection is longer than any training key's. */
 const BOUND_MARGIN = 1.25;
 
-/** The principal subspace of rank `rank` of `vectors` (row-major, `dimension` wide). Deterministic. */
-export function principalSubspace(vectors: Float32Array, dimension: number, rank: number): PrincipalSubspace {
+/** The subspace and mean of `vectors` (row-major, `dimension` wide), bound not yet set (0). Deterministic. */
+function fitSubspace(vectors: Float32Array, dimension: number, rank: number): PrincipalSubspace {
   const rows = vectors.length / dimension;
   const mean = new Float64Array(dimension);
   for (let row = 0; row < rows; row++) for (let i = 0; i < dimension; i++) mean[i]! += vectors[row * dimension + i]!;
@@ -91,12 +91,35 @@ export function principalSubspace(vectors: Float32Array, dimension: number, rank
       inside += basis[b + i]! * sum;
     }
   }
-  const subspace: PrincipalSubspace = { mean: Float32Array.from(mean), basis, rank, boundSquared: 0, explained: trace > 0 ? Math.min(1, inside / trace) : 1 };
-  let largest = 0;
+  return { mean: Float32Array.from(mean), basis, rank, boundSquared: 0, explained: trace > 0 ? Math.min(1, inside / trace) : 1 };
+}
+
+/** The principal subspace of rank `rank` of `vectors` (row-major, `dimension` wide), bound included. Deterministic. */
+export function principalSubspace(vectors: Float32Array, dimension: number, rank: number): PrincipalSubspace {
+  return learnEuclideanRows(vectors, dimension, rank).subspace;
+}
+
+/**
+ * Learns the subspace of `vectors` and returns it with their rows as the Euclidean index stores them
+ * (as `keysForEuclideanIndex` would), projecting each key once: the bound M² is the largest |z|² of this
+ * same pass, so the last column is filled after it. At 1M keys this halves the projection work of a rebuild.
+ */
+export function learnEuclideanRows(vectors: Float32Array, dimension: number, rank: number, width = rank + 1): { subspace: PrincipalSubspace; rows: Float32Array } {
+  const subspace = fitSubspace(vectors, dimension, rank);
+  const count = vectors.length / dimension;
+  const rows = new Float32Array(count * width);
+  const squaredNorms = new Float64Array(count);
   const z = new Float64Array(rank);
-  for (let row = 0; row < rows; row++) largest = Math.max(largest, projectKey(subspace, vectors, row * dimension, z));
+  let largest = 0;
+  for (let row = 0; row < count; row++) {
+    const squared = projectKey(subspace, vectors, row * dimension, z);
+    rows.set(z, row * width);
+    squaredNorms[row] = squared;
+    largest = Math.max(largest, squared);
+  }
   subspace.boundSquared = largest > 0 ? largest * BOUND_MARGIN : 1;
-  return subspace;
+  for (let row = 0; row < count; row++) rows[row * width + rank] = Math.sqrt(Math.max(subspace.boundSquared - squaredNorms[row]!, 0));
+  return { subspace, rows };
 }
 
 /**

@@ -2,7 +2,7 @@ import { InvalidInputError } from '@recipe-kit/core';
 import { describe, expect, it } from 'vitest';
 import { loadFaiss } from '../src/faiss-native.js';
 import { FaissProjectedIndex, createKnowledgeIndex } from '../src/index.js';
-import { keysForEuclideanIndex, principalSubspace, queryForEuclideanIndex } from '../src/principal-subspace.js';
+import { keysForEuclideanIndex, learnEuclideanRows, principalSubspace, queryForEuclideanIndex } from '../src/principal-subspace.js';
 import { bruteForceTopK, naiveDot, randomVector, seededRandom } from './seeded-random.js';
 
 let faissSkip: string | null = null;
@@ -55,6 +55,20 @@ describe('principalSubspace', () => {
     expect(subspace.explained).toBeGreaterThan(0.99);
     // A rank-1 subspace of the same keys explains much less: the test can tell the difference.
     expect(principalSubspace(keys, dimension, 1).explained).toBeLessThan(0.5);
+  });
+
+  it('learns the rows in one projection pass exactly as projecting the keys with the learnt subspace does (padded width too)', () => {
+    const dimension = 24;
+    const { keys } = lowRankKeys(seededRandom(5), 300, dimension, 6, 0.2);
+    const { subspace, rows } = learnEuclideanRows(keys, dimension, 6, 8);
+    expect(subspace.boundSquared).toBeGreaterThan(0);
+    expect(subspace).toEqual(principalSubspace(keys, dimension, 6));
+    expect(Array.from(rows)).toEqual(Array.from(keysForEuclideanIndex(subspace, keys, 8)));
+    // The padding stays zero and the bound column is set for every row.
+    for (let row = 0; row < 300; row++) {
+      expect(rows[row * 8 + 7]).toBe(0);
+      expect(rows[row * 8 + 6]).toBeGreaterThan(0);
+    }
   });
 
   it('turns the projected inner product into a Euclidean distance exactly (|q′ − z′|² = |Bᵀq|² + M² − 2·Bᵀq·z)', () => {
