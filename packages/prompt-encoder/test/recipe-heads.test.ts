@@ -282,12 +282,14 @@ describe('RecipeEncoder', () => {
     const target = RecipeEncoder.create(await DefaultEncoder.create({ ...tinyEncoder, seed: 4, charNgramBuckets: 32 }), { ...tinyHeads, seed: 10, promptLength: 2 });
     const before = await values(target.trainableVariables().get('encoder.word_vectors.char_ngrams'));
     const { copied, fresh } = target.copyWeightsFrom(trained);
-    expect(fresh.sort()).toEqual(['encoder.word_vectors.char_ngrams', 'prompt_head.output.bias', 'prompt_head.output.weight']);
+    // Prompt length 3 → 2: MLP_P's output layer keeps the first two prompt vectors.
+    expect(fresh).toEqual(['encoder.word_vectors.char_ngrams']);
+    expect(copied).toContain('prompt_head.output.weight (3 → 2 prompt vectors, repeated in turn)');
     expect(copied).toContain('query_head.input.weight');
     expect(copied).toContain('sentinel');
     const ours = target.trainableVariables();
     const theirs = trained.trainableVariables();
-    for (const name of copied) expect(await values(ours.get(name))).toEqual(await values(theirs.get(name)));
+    for (const name of copied.filter((copy) => !copy.includes('→'))) expect(await values(ours.get(name))).toEqual(await values(theirs.get(name)));
     expect(await values(ours.get('encoder.word_vectors.char_ngrams'))).toEqual(before);
     // A copy, not shared storage: training the target leaves the source as it was.
     const sentinel = ours.get('sentinel') as tf.Variable;
@@ -301,6 +303,30 @@ describe('RecipeEncoder', () => {
     trained.dispose();
     target.dispose();
     targetPrompts.dispose();
+  });
+
+  it('warm start into a longer or shorter prompt repeats the trained prompt vectors in turn (prompts, not just shapes)', async () => {
+    const trained = await tinyRecipe();
+    const facts = ['Ada lives in Paris', 'the sky is green'];
+    const source = trained.encodeKnowledge(facts); // prompts [2, 3, 5]
+    const expected = await source.prompts.array();
+    for (const promptLength of [7, 2]) {
+      const target = RecipeEncoder.create(await DefaultEncoder.create(tinyEncoder), { ...tinyHeads, seed: 10, promptLength });
+      const { fresh } = target.copyWeightsFrom(trained);
+      expect(fresh).toEqual([]);
+      const grown = target.encodeKnowledge(facts);
+      expect(grown.prompts.shape).toEqual([2, promptLength, 5]);
+      const actual = await grown.prompts.array();
+      for (let fact = 0; fact < 2; fact++) {
+        for (let vector = 0; vector < promptLength; vector++) {
+          actual[fact]![vector]!.forEach((value, c) => expect(value).toBeCloseTo(expected[fact]![vector % 3]![c]!, 5));
+        }
+      }
+      tf.dispose([grown.representations, grown.prompts]);
+      target.dispose();
+    }
+    tf.dispose([source.representations, source.prompts]);
+    trained.dispose();
   });
 
   it('leaks no tensors over repeated encode calls', async () => {

@@ -197,7 +197,9 @@ export class RecipeEncoder {
   /**
    * Warm start: every trainable weight of `source` whose name and shape match one of ours overwrites
    * ours (e.g. a trained checkpoint's encoder layers and heads into an encoder that adds char n-grams),
-   * except MLP_P when the two read different prompt sources.
+   * except MLP_P when the two read different prompt sources. A source with another prompt length l gives
+   * its MLP_P output layer too: new vector i starts as source vector i mod l (a longer prompt starts as the
+   * trained one repeated, a shorter one as its first vectors), so training continues from prompts that work.
    * Returns which weights were copied and which keep their fresh initial values.
    */
   copyWeightsFrom(source: RecipeEncoder): { copied: string[]; fresh: string[] } {
@@ -216,11 +218,16 @@ export class RecipeEncoder {
     // MLP_P of another prompt source maps other inputs: even its same-shaped output bias would
     // carry the old prompts over, so the whole head starts fresh.
     const promptHeadKept = source.config.promptSource === this.config.promptSource;
+    const lengths = { mine: this.config.promptLength, theirs: source.config.promptLength };
+    const promptLengthChanged = lengths.mine !== lengths.theirs && this.config.llmWidth === source.config.llmWidth;
     for (const [name, variable] of this.trainableVariables()) {
       const other = promptHeadKept || !name.startsWith('prompt_head.') ? theirs.get(name) : undefined;
       if (other && other.shape.join() === variable.shape.join()) {
         variable.assign(other);
         copied.push(name);
+      } else if (other && promptLengthChanged && name.startsWith('prompt_head.output.') && other.shape.slice(0, -1).join() === variable.shape.slice(0, -1).join()) {
+        variable.assign(tf.tidy(() => cyclePromptVectors(other, lengths.theirs, lengths.mine, this.config.llmWidth)));
+        copied.push(`${name} (${lengths.theirs} → ${lengths.mine} prompt vectors, repeated in turn)`);
       } else {
         fresh.push(name);
       }
@@ -274,4 +281,15 @@ export function headWeightShapes(config: RecipeEncoderConfig, encoderWidth: numb
 /** Width of MLP_P's input: d_r, or the pooled features 4·width with promptSource `target`. */
 function promptInputWidth(config: RecipeEncoderConfig, encoderWidth: number): number {
   return config.promptSource === 'target' ? 4 * encoderWidth : config.representationDim;
+}
+
+/**
+ * MLP_P's output weight [dim, l·d] or bias [l·d] of prompt length `from` as one of length `to`: output
+ * vector i is the source's vector i mod `from`.
+ */
+function cyclePromptVectors(weight: tf.Tensor, from: number, to: number, llmWidth: number): tf.Tensor {
+  const leading = weight.shape.slice(0, -1);
+  const vectors = weight.reshape([...leading, from, llmWidth]);
+  const order = tf.tensor1d(Array.from({ length: to }, (_, i) => i % from), 'int32');
+  return tf.gather(vectors, order, leading.length).reshape([...leading, to * llmWidth]);
 }
