@@ -209,7 +209,7 @@ export class FaissProjectedIndex implements KnowledgeIndex {
   }
 
   /**
-   * Loads a file written by `saveNative` into this empty index; `keyOf` gives the float32 key of a label's id
+   * Loads a file written by `saveNative` into this empty index (keeping `state.subspace`'s arrays); `keyOf` gives the float32 key of a label's id
    * (null for one removed since the file was written: it stays a label until the caller removes it). Returns
    * false, changing nothing, when the file was made with other options: the caller rebuilds from keys.
    */
@@ -234,7 +234,8 @@ export class FaissProjectedIndex implements KnowledgeIndex {
       if (batch.length === 10_000) await this.keys.add(batch.splice(0));
     }
     await this.keys.add(batch);
-    this.lists = { native, subspace: { ...state.subspace, mean: Float32Array.from(mean), basis: Float64Array.from(basis) } };
+    // The subspace's arrays are taken over, not copied: `readNativeIndex` and `saveNative` both hand over fresh ones.
+    this.lists = { native, subspace: state.subspace };
     state.labels.forEach((id, label) => {
       this.idOfLabel.push(id);
       if (id === null) this.tombstones++;

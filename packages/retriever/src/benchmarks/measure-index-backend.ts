@@ -248,11 +248,10 @@ async function persistAndReopen(index: KnowledgeIndex, backend: string, director
     const state = index.saveNative(file)!;
     const { diskBytes, started, keys } = await writeAndReadKeys(directory, dataset);
     const reopened = (await createKnowledgeIndex(backend, { dimension: dataset.dimension, parameters: options.parameters })) as FaissProjectedIndex;
-    const rows = new Map<string, number>();
-    for (let row = 0; row < dataset.size; row++) rows.set(`v${row}`, row);
+    // Ids are `v<row>`: the row is read off the id (a 1M-entry id → row map would be built inside the timed reopen).
     const keyOf = (id: string): Float32Array | null => {
-      const row = rows.get(id);
-      return row === undefined ? null : keys.subarray(row * dataset.dimension, (row + 1) * dataset.dimension);
+      const row = Number(id.slice(1));
+      return Number.isInteger(row) && row >= 0 && row < dataset.size ? keys.subarray(row * dataset.dimension, (row + 1) * dataset.dimension) : null;
     };
     if (!(await reopened.loadNative(file, state, keyOf))) throw new Error('faiss-ivf-pca did not reload its own file.');
     const reopenSeconds = (performance.now() - started) / 1000;
