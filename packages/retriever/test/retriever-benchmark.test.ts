@@ -39,12 +39,18 @@ describe('retriever benchmark pieces', () => {
       git: 'abc',
       settings: { queries: 20, noise: 0.5, recallGoal: 0.99, k: 4, faissThreads: 1 },
       results: [measurement],
-      skipped: [{ backend: 'chroma', dimension: 8, size: 300, reason: 'no server' }],
+      skipped: [
+        { backend: 'chroma', dimension: 8, size: 300, reason: 'no server' },
+        { backend: 'lancedb', dimension: 8, size: 300, reason: 'too slow' },
+        { backend: 'chroma', dimension: 8, size: 300, reason: 'no server', keys: 'recipe' },
+      ],
       durable: null,
       endToEnd: null,
     });
     expect(markdown).toMatch(/\| 300 \| exact \| — \| \d+ \|/);
-    expect(markdown).toMatch(/chroma, width 8, N 300: no server/);
+    // One line per reason, naming which keys each skipped row was for.
+    expect(markdown).toContain('- chroma, width 8, N 300; chroma, width 8 (RECIPE keys), N 300: no server\n');
+    expect(markdown).toContain('- lancedb, width 8, N 300: too slow\n');
     // Every latency phase carries the load it ran under, in the JSON and in the table.
     expect(measurement.query.load?.start).toHaveLength(3);
     expect(measurement.singleInsert.load?.end).toHaveLength(3);

@@ -101,12 +101,15 @@ export function renderRetrieverMarkdown(report: RetrieverBenchmarkReport): strin
     }
     lines.push('');
   }
-  const where = (result: ResultRow): string => `${result.backend}, width ${result.dimension}${result.keys === 'recipe' ? ' (RECIPE keys)' : result.sharedCosine ? ` (structured keys, cos ${result.sharedCosine})` : ''}, N ${count(result.size)}`;
+  const where = (result: Pick<ResultRow, 'backend' | 'dimension' | 'keys' | 'sharedCosine' | 'size'>): string => `${result.backend}, width ${result.dimension}${result.keys === 'recipe' ? ' (RECIPE keys)' : result.sharedCosine ? ` (structured keys, cos ${result.sharedCosine})` : ''}, N ${count(result.size)}`;
   const notes = report.results.flatMap((result) => result.notes.map((note) => `- ${where(result)}: ${note}`));
   if (notes.length > 0) lines.push('Notes:', '', ...notes, '');
   if (report.skipped.length > 0) {
     lines.push('Not measured:', '');
-    for (const skip of report.skipped) lines.push(`- ${skip.backend}, width ${skip.dimension}, N ${count(skip.size)}: ${skip.reason}`);
+    // One line per reason: the HNSW and server limits apply to many sizes, and repeating them hides the list.
+    const byReason = new Map<string, string[]>();
+    for (const skip of report.skipped) byReason.set(skip.reason, [...(byReason.get(skip.reason) ?? []), where(skip)]);
+    for (const [reason, places] of byReason) lines.push(`- ${places.join('; ')}: ${reason}`);
     lines.push('');
   }
   const sweeps = report.results.filter((result) => result.sweep !== undefined);

@@ -48,7 +48,8 @@ export interface RetrieverBenchmarkReport {
    * exact best key is the key they were made from.
    */
   results: Array<BackendMeasurement & { run?: string; sharedCosine?: number; keys?: 'recipe'; keysSource?: string; sourceAgreement?: number }>;
-  skipped: Array<{ backend: string; dimension: number; size: number; reason: string }>;
+  /** Backends not measured at a size; `keys` / `sharedCosine` say which key rows (absent: random keys). */
+  skipped: Array<{ backend: string; dimension: number; size: number; reason: string; keys?: 'recipe'; sharedCosine?: number }>;
   durable: DurableEditResult | null;
   endToEnd: EndToEndResult | null;
 }
@@ -88,12 +89,12 @@ const USAGE = `Usage: node packages/retriever/dist/benchmarks/retriever-benchmar
 const HNSW_LIMIT = {
   256: 100_000,
   4096: 0,
-  reason: 'HNSW construction in Debian\'s generic (SSE, no AVX2) libfaiss build ran at ~485 inserts/s at 100k × 256 on 2 threads and slows as the graph grows: at 1M RECIPE keys (--no-limits, 2 threads beside another job) it had inserted 40k keys 6.5 min after the process started (≈ 100–130 per second), so 1M takes hours, and reopening rebuilds the graph',
+  reason: 'HNSW construction in Debian\'s generic (SSE, no AVX2) libfaiss build: 261 inserts/s at 100k × 256 on 1 thread on a quiet machine (128/s with SQ8), slowing as the graph grows (at 1M RECIPE keys on 2 threads, 40k keys were in after 6.5 min), so 1M takes hours; width 4096 costs 16× per distance; and reopening rebuilds the graph',
 };
 const LIMITS: Record<string, { 256: number; 4096: number; reason: string }> = {
   'faiss-hnsw': HNSW_LIMIT,
   'faiss-hnsw-sq8': HNSW_LIMIT,
-  chroma: { 256: 100_000, 4096: 10_000, reason: 'Chroma inserts over HTTP at ~150 vectors/s at width 256 and ~56/s at width 4096 on this shared machine: 1M would take > 1.5 h' },
+  chroma: { 256: 100_000, 4096: 10_000, reason: 'Chroma inserts over HTTP: 503 vectors/s at 100k × 256 and 118/s at 10k × 4096 on a quiet machine (2026-11-27), slowing as its HNSW graph grows, so 1M × 256 takes over 35 min and 100k × 4096 over 14 min' },
   lancedb: { 256: 100_000, 4096: 100_000, reason: 'LanceDB takes JS number arrays per row (no zero-copy path in this binding) and rebuilds/optimises its IVF index as it grows; 1M did not fit this run\'s time budget on the shared 2 cores' },
   'faiss-ivf-sq8': { 256: 0, 4096: 1_000_000, reason: 'SQ8 is for the wide keys; at width 256 float32 IVF fits easily' },
 };
@@ -325,14 +326,16 @@ async function main(): Promise<void> {
     const truth = await referenceTopOne(dataset, queries);
     const sourceAgreement = truth.filter((row, q) => row === dataset.sourceRows[q]).length / queries;
     log(`width ${dimension}, ${size} keys: the exact best match is the query's source key for ${(sourceAgreement * 100).toFixed(1)}% of queries`);
+    const kind = recipeKeys ? { keys: 'recipe' as const, keysSource: path.relative(repositoryRoot, recipeCheckpoint) } : shared > 0 ? { sharedCosine: shared } : {};
+    const skipKind = recipeKeys ? { keys: 'recipe' as const } : shared > 0 ? { sharedCosine: shared } : {};
     for (const backend of backends) {
       const limit = LIMITS[backend];
       if (limit !== undefined && size > limit[dimension] && !values['no-limits']) {
-        skipped.push({ backend, dimension, size, reason: limit.reason });
+        skipped.push({ backend, dimension, size, reason: limit.reason, ...skipKind });
         continue;
       }
       if (backend === 'faiss-ivf-pca' && !recipeKeys) {
-        skipped.push({ backend, dimension, size, reason: 'made for keys of low rank (a trained encoder\'s): i.i.d. random or one-shared-direction keys have their variance in every dimension, which a 64-dimension projection discards; measured on the RECIPE-key rows' });
+        skipped.push({ backend, dimension, size, ...skipKind, reason: 'made for keys of low rank (a trained encoder\'s): i.i.d. random or one-shared-direction keys have their variance in every dimension, which a 64-dimension projection discards; measured on the RECIPE-key rows' });
         continue;
       }
       const { parameters, sweep } = parametersFor(backend, size, dimension, settings.faissThreads, pqFlags.nlist);
@@ -366,13 +369,12 @@ async function main(): Promise<void> {
         // A re-measured configuration replaces the earlier row, and a skip note for it goes away.
         const same = (row: { backend: string; dimension: number; size: number; sharedCosine?: number; keys?: 'recipe' }) =>
           row.backend === backend && row.dimension === dataset.dimension && row.size === size && (row.sharedCosine ?? 0) === shared && (row.keys === 'recipe') === (recipeKeys === true);
-        const kind = recipeKeys ? { keys: 'recipe' as const, keysSource: path.relative(repositoryRoot, recipeCheckpoint) } : shared > 0 ? { sharedCosine: shared } : {};
         results.splice(0, results.length, ...results.filter((row) => !same(row)), { ...measurement, ...kind, sourceAgreement, run: started.toISOString() });
         skipped.splice(0, skipped.length, ...skipped.filter((row) => !same(row)));
         log(`  ${backend}: query p50 ${measurement.query.p50Ms} ms, p99 ${measurement.query.p99Ms} ms, recall@1 ${measurement.recallAt1}, ${measurement.insert.perSecond.toFixed(0)} inserts/s`);
       } catch (error) {
         if (!(error instanceof BackendUnavailableError)) throw error;
-        skipped.push({ backend, dimension, size, reason: error.message });
+        skipped.push({ backend, dimension, size, reason: error.message, ...skipKind });
         log(`  ${backend}: skipped (${error.message})`);
       } finally {
         await server?.stop();
