@@ -34,7 +34,7 @@ export class LanceIndex extends BatchedIndex {
   private readonly connection: lancedb.Connection;
   private readonly indexAt: number;
   private readonly numPartitions: number | undefined;
-  private readonly nprobes: number;
+  private nprobes: number;
   private indexed: boolean;
   private rowsSinceOptimize = 0;
 
@@ -92,6 +92,14 @@ export class LanceIndex extends BatchedIndex {
       await this.table.optimize();
       this.rowsSinceOptimize = 0;
     }
+  }
+
+  /** Sets how many IVF partitions later searches probe (recall against time; no effect before the index exists). */
+  setSearchParameter(value: number): void {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new InvalidInputError(`LanceDB's nprobes must be a positive integer, got ${String(value)}.`, 'Pass e.g. 64.');
+    }
+    this.nprobes = value;
   }
 
   protected async deleteRows(ids: readonly string[]): Promise<void> {

@@ -58,6 +58,20 @@ describe('retriever benchmark pieces', () => {
     expect(markdown).toMatch(new RegExp(`\\| ${measurement.query.load!.start[0]} → ${measurement.query.load!.end[0]} \\|`));
   });
 
+  it("sweeps LanceDB's nprobes like faiss's knob: probing every partition finds at least what one does, and the row keeps the setting it stopped at", async () => {
+    const dataset = createVectorDataset({ dimension: 16, size: 600, queries: 40, noise: 0.5, seed: 5 });
+    const truth = exactTopOne(dataset);
+    const parameters: Record<string, number> = { batchRows: 100, indexAt: 300, numPartitions: 8, nprobes: 1 };
+    // Goal 1.01 cannot be reached, so every value is measured.
+    const measurement = await measureIndexBackend({ backend: 'lancedb', dataset, truth, parameters, k: 4, recallGoal: 1.01, sweep: { parameter: 'nprobes', values: [1, 8] }, log: () => {} });
+    expect(measurement.sweep?.map((step) => step.value)).toEqual([1, 8]);
+    const [one, all] = measurement.sweep!;
+    expect(all!.recallAt1).toBeGreaterThanOrEqual(one!.recallAt1);
+    expect(all!.recallAt1).toBeGreaterThan(0.9);
+    expect(measurement.parameters['nprobes']).toBe(8);
+    expect(measurement.notes.join(' ')).toMatch(/recall goal 1.01 not reached at nprobes ≤ 8/);
+  });
+
   it("scores how often the rescored best is the query's own key, and shows it beside the exact scan's on RECIPE-key rows", async () => {
     const dataset = createVectorDataset({ dimension: 8, size: 40, queries: 10, noise: 0.2, seed: 4 });
     const truth = exactTopOne(dataset);

@@ -13,6 +13,11 @@ import { createKnowledgeIndex } from '../knowledge-index-registry.js';
 import { loadAverage, waitForQuiet, type PhaseLoad, type QuietPolicy } from './machine-load.js';
 import type { VectorDataset } from './vector-dataset.js';
 
+/** Backends whose search knob (efSearch, nprobe, LanceDB's nprobes) can be turned after building: faiss, LanceDB. */
+function hasSearchKnob<T extends object>(index: T): index is T & { setSearchParameter(value: number): void } {
+  return typeof (index as { setSearchParameter?: unknown }).setSearchParameter === 'function';
+}
+
 export interface LatencySummary {
   p50Ms: number;
   p99Ms: number;
@@ -64,7 +69,7 @@ export interface MeasureOptions {
   /** Candidates per query (the repository's refine factor × topK 1). */
   k: number;
   /** Settings of the search knob to sweep; the first reaching the recall goal is kept. */
-  sweep?: { parameter: 'efSearch' | 'nprobe'; values: readonly number[] };
+  sweep?: { parameter: 'efSearch' | 'nprobe' | 'nprobes'; values: readonly number[] };
   recallGoal: number;
   /** Queries timed (default all): the exact scan at a million keys is timed on fewer, its recall is 1 by definition. */
   latencyQueries?: number;
@@ -174,7 +179,7 @@ export async function measureIndexBackend(options: MeasureOptions): Promise<Back
     log(`  ${backend}: inserted ${size} in ${insertSeconds.toFixed(1)} s`);
 
     let sweep: BackendMeasurement['sweep'];
-    if (options.sweep !== undefined && (index instanceof FaissIndex || index instanceof FaissProjectedIndex)) {
+    if (options.sweep !== undefined && hasSearchKnob(index)) {
       sweep = [];
       for (const value of options.sweep.values) {
         index.setSearchParameter(value);

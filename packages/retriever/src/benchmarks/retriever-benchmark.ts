@@ -95,7 +95,7 @@ const LIMITS: Record<string, { 256: number; 4096: number; reason: string }> = {
   'faiss-hnsw': HNSW_LIMIT,
   'faiss-hnsw-sq8': HNSW_LIMIT,
   chroma: { 256: 100_000, 4096: 10_000, reason: 'Chroma inserts over HTTP: 503 vectors/s at 100k × 256 and 118/s at 10k × 4096 on a quiet machine (2026-11-27), slowing as its HNSW graph grows, so 1M × 256 takes over 35 min and 100k × 4096 over 14 min' },
-  lancedb: { 256: 100_000, 4096: 100_000, reason: 'LanceDB takes JS number arrays per row (no zero-copy path in this binding) and rebuilds/optimises its IVF index as it grows; 1M did not fit this run\'s time budget on the shared 2 cores' },
+  lancedb: { 256: 1_000_000, 4096: 100_000, reason: 'LanceDB takes JS number arrays per row (no zero-copy path in this binding) and re-optimises its IVF index as it grows: 10k inserts/s at 1M × 256 but 487/s at 100k × 4096 on a quiet machine (2026-11-27), so 1M × 4096 would take over half an hour and its float32 keys alone 16 GiB' },
   'faiss-ivf-sq8': { 256: 0, 4096: 1_000_000, reason: 'SQ8 is for the wide keys; at width 256 float32 IVF fits easily' },
 };
 
@@ -114,7 +114,7 @@ export function pqParametersFor(size: number, dimension: number, threads: number
 }
 
 /** A backend's parameters at this size, and the knob it sweeps; `pqNlist` overrides faiss-ivf-pq's list count (--nlist). */
-function parametersFor(backend: string, size: number, dimension: number, threads: number, pqNlist?: number): { parameters: Record<string, number>; sweep?: { parameter: 'efSearch' | 'nprobe'; values: number[] } } {
+function parametersFor(backend: string, size: number, dimension: number, threads: number, pqNlist?: number): { parameters: Record<string, number>; sweep?: { parameter: 'efSearch' | 'nprobe' | 'nprobes'; values: number[] } } {
   if (backend === 'faiss-flat') return { parameters: { threads } };
   if (backend === 'faiss-hnsw' || backend === 'faiss-hnsw-sq8') return { parameters: { threads, hnswM: 32, ...(backend === 'faiss-hnsw-sq8' ? { trainAt: Math.min(size, 20_000) } : {}) }, sweep: { parameter: 'efSearch', values: [16, 32, 64, 128, 256, 512] } };
   const nprobes = (nlist: number) => [1, 2, 4, 8, 16, 32, 64, 96, 128, 160, 192, 256, 384, 512, 768, 1024].filter((value) => value <= nlist / 4);
@@ -132,7 +132,8 @@ function parametersFor(backend: string, size: number, dimension: number, threads
     return { parameters: { threads, nlist, trainAt: Math.min(size, Math.max(39 * nlist, 20_000)) }, sweep: { parameter: 'nprobe', values: nprobes(nlist) } };
   }
   // Rows cross into LanceDB as JS number arrays: bound a write to ~5M floats.
-  if (backend === 'lancedb') return { parameters: { batchRows: Math.min(20_000, Math.round(5_000_000 / dimension)), indexAt: 50_000, nprobes: 32 } };
+  // LanceDB's IVF has about √N partitions; 32 probed suffice to 100k, more are swept at 1M.
+  if (backend === 'lancedb') return { parameters: { batchRows: Math.min(20_000, Math.round(5_000_000 / dimension)), indexAt: 50_000, nprobes: 32 }, sweep: { parameter: 'nprobes', values: [32, 64, 128, 256] } };
   // Chroma 3.0.4 drops the connection on large requests (5000 × 768 fails): ~400k floats per request.
   if (backend === 'chroma') return { parameters: { batchRows: Math.max(50, Math.round(400_000 / dimension / 50) * 50), efSearch: 128, efConstruction: 200, maxNeighbors: 32 } };
   return { parameters: {} };
