@@ -327,8 +327,9 @@ async function main(): Promise<void> {
     const truth = await referenceTopOne(dataset, queries);
     const sourceAgreement = truth.filter((row, q) => row === dataset.sourceRows[q]).length / queries;
     log(`width ${dimension}, ${size} keys: the exact best match is the query's source key for ${(sourceAgreement * 100).toFixed(1)}% of queries`);
-    const kind = recipeKeys ? { keys: 'recipe' as const, keysSource: path.relative(repositoryRoot, recipeCheckpoint) } : shared > 0 ? { sharedCosine: shared } : {};
+    // Which keys a row is for, on skip notes and results alike; results also name the checkpoint.
     const skipKind = recipeKeys ? { keys: 'recipe' as const } : shared > 0 ? { sharedCosine: shared } : {};
+    const kind = recipeKeys ? { ...skipKind, keysSource: path.relative(repositoryRoot, recipeCheckpoint) } : skipKind;
     for (const backend of backends) {
       const limit = LIMITS[backend];
       if (limit !== undefined && size > limit[dimension] && !values['no-limits']) {
