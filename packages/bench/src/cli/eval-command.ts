@@ -18,7 +18,7 @@ export const evalCommand: Command = {
   name: 'eval',
   summary: 'Evaluate an editor under the single, batch or lifelong protocol; writes a run directory.',
   usage:
-    'recipe-kit eval --editor NAME --model PATH [--tokenizer PATH] --dataset counterfact|zsre|ripe --data PATH [--split eval|train] --protocol lifelong|batch|single --edits T [--limit N] [--seed S] [--general NAME=PATH]... [--general-limit N] [--checkpoint DIR] [--editor-option KEY=VALUE]... [--skip-overlong] --out DIR',
+    'recipe-kit eval --editor NAME --model PATH [--tokenizer PATH] --dataset counterfact|zsre|ripe --data PATH [--split eval|train] --protocol lifelong|batch|single --edits T|all [--limit N] [--seed S] [--general NAME=PATH]... [--general-limit N] [--checkpoint DIR] [--editor-option KEY=VALUE]... [--skip-overlong] --out DIR',
   options: {
     editor: { type: 'string' },
     model: { type: 'string' },
@@ -62,7 +62,7 @@ export const evalCommand: Command = {
       data: requireString(values, 'data', this),
       ...(split ? { split } : {}),
       protocol: protocol as ProtocolName,
-      edits: optionalNumber(values, 'edits', { integer: true, min: 1 }) ?? 10,
+      edits: values['edits'] === 'all' ? 'all' : optionalNumber(values, 'edits', { integer: true, min: 1 }) ?? 10,
       ...(limit !== undefined ? { limit } : {}),
       seed: optionalNumber(values, 'seed', { integer: true, min: 0 }) ?? 0,
       out: requireString(values, 'out', this),

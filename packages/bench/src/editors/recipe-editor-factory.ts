@@ -46,9 +46,16 @@ export async function createRecipeEditorFromCheckpoint(model: CausalLanguageMode
       throw new DataNotFoundError(`${file} has no calibrated sentinel margin.`, 'Run recipe-kit calibrate-recipe on the checkpoint, or pass --editor-option sentinel-margin=VALUE.');
     }
     sentinelMargin = calibration.sentinelMargin.value;
+  } else if (margin === 'validated') {
+    const file = path.join(checkpoint, 'calibration.json');
+    const calibration = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as { localityMargin?: { value?: unknown } };
+    if (typeof calibration.localityMargin?.value !== 'number') {
+      throw new DataNotFoundError(`${file} has no sentinel margin validated for a locality target.`, 'Run recipe-kit calibrate-recipe --checkpoint DIR --model DIR --dataset NAME --data VALIDATION --target-locality 0.98 first.');
+    }
+    sentinelMargin = calibration.localityMargin.value;
   } else if (margin !== undefined) {
     sentinelMargin = Number(margin);
-    if (!Number.isFinite(sentinelMargin)) throw new InvalidInputError(`RECIPE sentinel-margin "${margin}" is not a number.`, 'Pass e.g. --editor-option sentinel-margin=-0.5, or sentinel-margin=calibrated.');
+    if (!Number.isFinite(sentinelMargin)) throw new InvalidInputError(`RECIPE sentinel-margin "${margin}" is not a number.`, 'Pass e.g. --editor-option sentinel-margin=-0.5, sentinel-margin=calibrated or sentinel-margin=validated.');
   }
   const topK = options['top-k'] === undefined ? undefined : Number(options['top-k']);
   // --editor-option index=NAME picks the repository's index backend (exact, faiss-hnsw, lancedb, …); unknown names fail here.

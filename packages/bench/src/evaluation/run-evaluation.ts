@@ -26,7 +26,8 @@ export interface EvaluationOptions {
   /** CounterFact directories hold both splits. */
   split?: 'eval' | 'train';
   protocol: ProtocolName;
-  edits: number;
+  /** Edits per chunk (T); 'all' = every case that survives loading in one chunk. */
+  edits: number | 'all';
   limit?: number;
   seed: number;
   out: string;
@@ -76,6 +77,7 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     );
   const requests = options.skipOverlong ? loaded.filter(fits) : loaded;
   const skippedOverlong = loaded.length - requests.length;
+  const edits = options.edits === 'all' ? requests.length : options.edits;
   if (skippedOverlong > 0) log(`skipped ${skippedOverlong} of ${loaded.length} cases whose probes exceed the context of ${model.dimensions.contextLength} tokens minus ${PREFIX_ROOM} for a prefix (--skip-overlong)`);
   const editor = await createEditor(options.editor, model, {
     modelDirectory: options.model,
@@ -99,7 +101,7 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     dataset: { name: options.dataset, path: path.resolve(options.data), split: options.split ?? null, sha256: await hashPath(options.data), cases: requests.length, skippedOverlong },
     general: Object.fromEntries(await Promise.all(generalTasks.map(async (task) => [task.name, { path: path.resolve(options.general?.[task.name] ?? ''), items: task.items.length }]))),
     protocol: options.protocol,
-    edits: options.protocol === 'single' ? 1 : options.edits,
+    edits: options.protocol === 'single' ? 1 : edits,
     limit: options.limit ?? null,
     seed: options.seed,
     backend: backend.description,
@@ -115,7 +117,7 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
   try {
     const result = await runEditProtocol(editor, requests, {
       protocol: options.protocol,
-      edits: options.edits,
+      edits,
       seed: options.seed,
       ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
       onProgress: (event) => {
@@ -158,6 +160,7 @@ const OPTION_LABELS: Record<string, string> = {
   'ablation=no-continuous-prompt': 'w/o CPT',
   'ablation=none': '',
   'sentinel-margin=calibrated': 'calibrated sentinel margin',
+  'sentinel-margin=validated': 'validated sentinel margin',
 };
 
 /** The editor's row label: its name, plus its options where they change it (`recipe (w/o KS)`). */

@@ -123,6 +123,43 @@ describe('recipe-kit train-recipe → eval --editor recipe', () => {
     expect(existsSync(path.join(out, 'report.html'))).toBe(true);
   });
 
+  it('calibrate-recipe --target-locality sweeps margins on validation edits, and eval reads the chosen one', async () => {
+    const checkpoint = path.join(dir, 'recipe');
+    const before = JSON.parse(await readFile(path.join(checkpoint, 'calibration.json'), 'utf8')) as Record<string, unknown>;
+    const missing = runCli(['eval', '--editor', 'recipe', '--checkpoint', checkpoint, '--editor-option', 'sentinel-margin=validated', '--model', model, '--dataset', 'synthetic', '--data', edits, '--edits', '5', '--out', path.join(dir, 'v0')]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/no sentinel margin validated for a locality target[\s\S]*--target-locality 0.98/);
+    // m = 1e6: nothing is retrieved, so the edited model is the unedited one and locality is exactly 1.
+    const fitted = runCli(['calibrate-recipe', '--checkpoint', checkpoint, '--model', model, '--dataset', 'synthetic', '--data', edits, '--target-locality', '1', '--margins', '1e6,-1e6,0', '--runs', path.join(dir, 'sweep')]);
+    expect(fitted.status, fitted.stderr).toBe(0);
+    const after = JSON.parse(await readFile(path.join(checkpoint, 'calibration.json'), 'utf8')) as { threshold: number; localityMargin: { value: number; targetLocality: number; data: { cases: number }; sweep: { margin: number; locality: number; reliability: number }[] } };
+    expect(after.threshold).toBe(before['threshold']);
+    const { sweep, value, data } = after.localityMargin;
+    expect(sweep.map((point) => point.margin)).toEqual([1e6, -1e6, 0]);
+    expect(sweep[0]?.locality).toBe(1);
+    expect(data.cases).toBe(tinyRequests().length);
+    const smallestPerfect = Math.min(...sweep.filter((point) => point.locality >= 1).map((point) => point.margin));
+    expect(value).toBe(smallestPerfect);
+    expect(fitted.stdout).toMatch(new RegExp(`sentinel margin ${value} for locality ≥ 1 on ${data.cases} validation edits`));
+    // The chosen margin's eval (T = all) reproduces the sweep's numbers.
+    const run = path.join(dir, 'v1');
+    const evaluated = runCli(['eval', '--editor', 'recipe', '--checkpoint', checkpoint, '--editor-option', 'sentinel-margin=validated', '--model', model, '--dataset', 'synthetic', '--data', edits, '--edits', 'all', '--out', run]);
+    expect(evaluated.status, evaluated.stderr).toBe(0);
+    expect(evaluated.stdout).toMatch(/\| recipe \(validated sentinel margin\) \|/);
+    const summary = JSON.parse(await readFile(path.join(run, 'summary.json'), 'utf8')) as { reliability: number; locality: number };
+    const chosen = sweep.find((point) => point.margin === value);
+    expect(summary.locality).toBe(chosen?.locality);
+    expect(summary.reliability).toBe(chosen?.reliability);
+    // m = -1e6 retrieves for every query: the prefixed locality prompts change some answers of this random model.
+    expect(sweep[1]?.locality).toBeLessThan(1);
+    const unreachable = runCli(['calibrate-recipe', '--checkpoint', checkpoint, '--model', model, '--dataset', 'synthetic', '--data', edits, '--target-locality', '1', '--margins=-1e6', '--runs', path.join(dir, 'sweep2')]);
+    expect(unreachable.status).toBe(2);
+    expect(unreachable.stderr).toMatch(/No swept margin reaches locality 1 on the validation edits \(best 0\.\d+ at m = -1000000\)[\s\S]*Sweep larger margins/);
+    const badMargins = runCli(['calibrate-recipe', '--checkpoint', checkpoint, '--model', model, '--dataset', 'synthetic', '--data', edits, '--target-locality', '0.9', '--margins', '0,x']);
+    expect(badMargins.status).toBe(2);
+    expect(badMargins.stderr).toMatch(/--margins has "x"/);
+  });
+
   it('names the problem and the fix for bad input', () => {
     const missing = runCli(['eval', '--editor', 'recipe', '--model', model, '--dataset', 'synthetic', '--data', edits, '--out', path.join(dir, 'x')]);
     expect(missing.status).toBe(2);

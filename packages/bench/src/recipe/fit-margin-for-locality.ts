@@ -1,0 +1,112 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { InvalidInputError } from '@recipe-kit/core';
+import { runEvaluation } from '../evaluation/run-evaluation.js';
+import { hashPath } from '../evaluation/provenance.js';
+
+/** One margin's lifelong result on the validation edits (metrics as fractions). */
+export interface MarginSweepPoint {
+  margin: number;
+  reliability: number;
+  generality: number;
+  locality: number;
+}
+
+/**
+ * The sentinel margin chosen for a locality requirement on validation edits: RECIPE's rule is
+ * s_j > s_0 + m; raising m trades reliability for locality, so the smallest margin whose
+ * validation locality meets the target keeps the most reliability the requirement allows.
+ */
+export interface LocalityMarginFit {
+  targetLocality: number;
+  value: number;
+  /** The validation edits (none of them people of training or of the held-out eval), all stored at once. */
+  data: { dataset: string; path: string; sha256: string; cases: number };
+  sweep: MarginSweepPoint[];
+}
+
+/** The default grid: m = 0, 0.1, …, 1.0 (the balanced-accuracy margin of the micro models' heads is ≈ 0.94). */
+export const DEFAULT_MARGINS: readonly number[] = Array.from({ length: 11 }, (_, i) => i / 10);
+
+/** The smallest swept margin whose locality reaches the target, or undefined when none does. */
+export function smallestMarginMeeting(sweep: readonly MarginSweepPoint[], targetLocality: number): MarginSweepPoint | undefined {
+  return [...sweep].sort((a, b) => a.margin - b.margin).find((point) => point.locality >= targetLocality);
+}
+
+export interface LocalityMarginOptions {
+  model: string;
+  checkpoint: string;
+  dataset: string;
+  data: string;
+  split?: 'eval' | 'train';
+  limit?: number;
+  margins: readonly number[];
+  targetLocality: number;
+  seed: number;
+  /** Where each margin's run directory goes (params.json, cases.jsonl, summary.*). */
+  runs: string;
+  skipOverlong?: boolean;
+  log?: (line: string) => void;
+}
+
+/**
+ * Runs the lifelong protocol once per margin with every validation edit stored (T = all cases),
+ * through the same `runEvaluation` as `recipe-kit eval`, and picks the margin for the target.
+ */
+export async function fitMarginForLocality(options: LocalityMarginOptions): Promise<LocalityMarginFit> {
+  if (!(options.targetLocality > 0 && options.targetLocality <= 1)) {
+    throw new InvalidInputError(`The target locality is ${options.targetLocality}, not a fraction in (0, 1].`, 'Pass e.g. --target-locality 0.98.');
+  }
+  if (options.margins.length === 0 || options.margins.some((m) => !Number.isFinite(m))) {
+    throw new InvalidInputError(`The margins to sweep are [${options.margins.join(', ')}].`, 'Pass finite numbers, e.g. --margins 0,0.2,0.4,0.6,0.8,1.');
+  }
+  const sweep: MarginSweepPoint[] = [];
+  let cases = 0;
+  for (const margin of options.margins) {
+    const { summary } = await runEvaluation({
+      editor: 'recipe',
+      model: options.model,
+      checkpoint: options.checkpoint,
+      dataset: options.dataset,
+      data: options.data,
+      ...(options.split ? { split: options.split } : {}),
+      ...(options.limit !== undefined ? { limit: options.limit } : {}),
+      protocol: 'lifelong',
+      edits: 'all',
+      seed: options.seed,
+      out: path.join(options.runs, `margin-${margin}`),
+      ...(options.skipOverlong ? { skipOverlong: true } : {}),
+      editorOptions: { 'sentinel-margin': String(margin) },
+      ...(options.log ? { log: options.log } : {}),
+    });
+    cases = summary.cases;
+    if (summary.locality === null) {
+      throw new InvalidInputError(`The validation edits in ${options.data} have no locality probes, so no margin can be fitted for locality.`, 'Use edits with locality prompts (synthetic-edits, CounterFact and zsRE files have them).');
+    }
+    const point = { margin, reliability: summary.reliability ?? Number.NaN, generality: summary.generality ?? Number.NaN, locality: summary.locality };
+    sweep.push(point);
+    options.log?.(`margin ${margin}: reliability ${point.reliability.toFixed(4)}, generality ${point.generality.toFixed(4)}, locality ${point.locality.toFixed(4)}`);
+  }
+  const chosen = smallestMarginMeeting(sweep, options.targetLocality);
+  if (!chosen) {
+    const best = Math.max(...sweep.map((point) => point.locality));
+    throw new InvalidInputError(
+      `No swept margin reaches locality ${options.targetLocality} on the validation edits (best ${best.toFixed(4)} at m = ${String(sweep.find((p) => p.locality === best)?.margin)}).`,
+      'Sweep larger margins (--margins …,1.5,2), lower --target-locality, or train the sentinel further.',
+    );
+  }
+  return {
+    targetLocality: options.targetLocality,
+    value: chosen.margin,
+    data: { dataset: options.dataset, path: path.resolve(options.data), sha256: await hashPath(options.data), cases },
+    sweep,
+  };
+}
+
+/** Adds (or replaces) `localityMargin` in the checkpoint's calibration.json, keeping what train-recipe fitted there. */
+export async function writeLocalityMargin(checkpoint: string, fit: LocalityMarginFit): Promise<string> {
+  const file = path.join(checkpoint, 'calibration.json');
+  const existing = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Record<string, unknown>;
+  await writeFile(file, `${JSON.stringify({ ...existing, localityMargin: fit }, null, 2)}\n`);
+  return file;
+}
