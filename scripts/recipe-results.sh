@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # RECIPE's results for issue 5: lifelong editing at T = 1, 10, 100, 1000 for the no-op editor and
 # RECIPE, RECIPE's ablations (w/o KS, w/o CPT) at T = 100, and RECIPE with a calibrated sentinel
-# margin at the two largest T, on one micro model and dataset.
+# margin at the two largest T (and with the margin validated for a locality target, where the
+# checkpoint's calibration.json has one), on one micro model and dataset.
 # Writes one run directory per (editor, T) and a report into OUT.
 #
 #   scripts/recipe-results.sh MODEL_DIR DATASET DATA OUT [LIMIT] [T...]
@@ -29,6 +30,10 @@ run recipe 100 "$out/recipe-no-sentinel-T100" --editor-option ablation=no-sentin
 run recipe 100 "$out/recipe-no-continuous-prompt-T100" --editor-option ablation=no-continuous-prompt
 # Not RECIPE's rule: the sentinel margin fitted on training edits (calibration.json), at the two largest T.
 for t in "${edits[@]: -2}"; do run recipe "$t" "$out/recipe-calibrated-margin-T$t" --editor-option sentinel-margin=calibrated; done
+# Not RECIPE's rule either: the margin chosen on validation edits for a locality target (calibrate-recipe --target-locality).
+if grep -q '"localityMargin"' "$model/recipe/calibration.json" 2>/dev/null; then
+  for t in "${edits[@]: -2}"; do run recipe "$t" "$out/recipe-validated-margin-T$t" --editor-option sentinel-margin=validated; done
+fi
 "${cli[@]}" report "${runs[@]}" --out "$out/report.html" --title "RECIPE on $(basename "$model") ($dataset)" >/dev/null
 "${cli[@]}" report "${runs[@]}" --out "$out/summary.md" --title "RECIPE on $(basename "$model") ($dataset)" >/dev/null
 cat "$out/summary.md"

@@ -98,7 +98,7 @@ export async function fitMarginForLocality(options: LocalityMarginOptions): Prom
   return {
     targetLocality: options.targetLocality,
     value: chosen.margin,
-    data: { dataset: options.dataset, path: path.resolve(options.data), sha256: await hashPath(options.data), cases },
+    data: { dataset: options.dataset, path: options.data, sha256: await hashPath(options.data), cases },
     sweep,
   };
 }
