@@ -12,7 +12,7 @@ export const calibrateRecipeCommand: Command = {
   summary: 'Refit a RECIPE checkpoint\'s calibration.json (w/o-KS threshold, sentinel margin) on training edits, or, with --target-locality, pick the sentinel margin that meets a locality target on validation edits.',
   usage:
     'recipe-kit calibrate-recipe --checkpoint DIR --dataset NAME --data PATH [--split train|eval]\n' +
-    '       recipe-kit calibrate-recipe --checkpoint DIR --model DIR --dataset NAME --data VALIDATION --target-locality 0.98 [--margins 0,0.1,…,1] [--split eval|train] [--limit N] [--seed S] [--skip-overlong] [--runs DIR]',
+    '       recipe-kit calibrate-recipe --checkpoint DIR --model DIR --dataset NAME --data VALIDATION --target-locality 0.98 [--confidence 0.95|0.9|0.99|0] [--margins 0,0.1,…,1] [--split eval|train] [--limit N] [--seed S] [--skip-overlong] [--runs DIR]',
   options: {
     checkpoint: { type: 'string' },
     dataset: { type: 'string' },
@@ -20,6 +20,7 @@ export const calibrateRecipeCommand: Command = {
     split: { type: 'string' },
     model: { type: 'string' },
     'target-locality': { type: 'string' },
+    confidence: { type: 'string' },
     margins: { type: 'string' },
     limit: { type: 'string' },
     seed: { type: 'string' },
@@ -67,6 +68,7 @@ async function fitLocalityMarginCommand(values: ParsedValues, checkpoint: string
     ...(limit !== undefined ? { limit } : {}),
     margins,
     targetLocality,
+    confidence: optionalNumber(values, 'confidence', { min: 0, max: 1 }) ?? 0.95,
     seed: optionalNumber(values, 'seed', { integer: true, min: 0 }) ?? 0,
     runs: typeof values['runs'] === 'string' ? values['runs'] : path.join(os.tmpdir(), `recipe-margin-sweep-${process.pid}`),
     ...(values['skip-overlong'] === true ? { skipOverlong: true } : {}),
@@ -75,7 +77,7 @@ async function fitLocalityMarginCommand(values: ParsedValues, checkpoint: string
   const file = await writeLocalityMargin(checkpoint, fit);
   const chosen = fit.sweep.find((point) => point.margin === fit.value);
   out(
-    `sentinel margin ${fit.value} for locality ≥ ${fit.targetLocality} on ${fit.data.cases} validation edits (T = ${fit.data.cases}): ` +
-      `reliability ${chosen?.reliability.toFixed(4)}, generality ${chosen?.generality.toFixed(4)}, locality ${chosen?.locality.toFixed(4)}; wrote ${file} (use --editor-option sentinel-margin=validated)`,
+    `sentinel margin ${fit.value} for locality ≥ ${fit.targetLocality} at confidence ${fit.confidence} on ${fit.data.cases} validation edits (T = ${fit.data.cases}): ` +
+      `reliability ${chosen?.reliability.toFixed(4)}, generality ${chosen?.generality.toFixed(4)}, locality ${chosen?.locality.toFixed(4)} (lower bound ${chosen?.localityLowerBound.toFixed(4)}); wrote ${file} (use --editor-option sentinel-margin=validated)`,
   );
 }

@@ -10,15 +10,21 @@ export interface MarginSweepPoint {
   reliability: number;
   generality: number;
   locality: number;
+  /** One-sided lower confidence bound on locality (mean − z·sd/√n over the cases' locality), the number the target is checked against. */
+  localityLowerBound: number;
 }
 
 /**
  * The sentinel margin chosen for a locality requirement on validation edits: RECIPE's rule is
  * s_j > s_0 + m; raising m trades reliability for locality, so the smallest margin whose
- * validation locality meets the target keeps the most reliability the requirement allows.
+ * validation locality meets the target keeps the most reliability the requirement allows. The
+ * target is checked against a one-sided lower confidence bound, not the point estimate: a margin
+ * that only just meets it on ~1000 validation cases misses it on another draw about half the time.
  */
 export interface LocalityMarginFit {
   targetLocality: number;
+  /** Confidence of the one-sided bound that must reach the target (0: the point estimate). */
+  confidence: number;
   value: number;
   /** The validation edits (none of them people of training or of the held-out eval), all stored at once. */
   data: { dataset: string; path: string; sha256: string; cases: number };
@@ -28,9 +34,24 @@ export interface LocalityMarginFit {
 /** The default grid: m = 0, 0.1, …, 1.0 (the balanced-accuracy margin of the micro models' heads is ≈ 0.94). */
 export const DEFAULT_MARGINS: readonly number[] = Array.from({ length: 11 }, (_, i) => i / 10);
 
-/** The smallest swept margin whose locality reaches the target, or undefined when none does. */
+/** The smallest swept margin whose locality bound reaches the target, or undefined when none does. */
 export function smallestMarginMeeting(sweep: readonly MarginSweepPoint[], targetLocality: number): MarginSweepPoint | undefined {
-  return [...sweep].sort((a, b) => a.margin - b.margin).find((point) => point.locality >= targetLocality);
+  return [...sweep].sort((a, b) => a.margin - b.margin).find((point) => point.localityLowerBound >= targetLocality);
+}
+
+/** One-sided standard-normal quantiles for the confidences offered (a table, not an approximation to get wrong). */
+const ONE_SIDED_Z: Readonly<Record<string, number>> = { '0': 0, '0.9': 1.2815515655446004, '0.95': 1.6448536269514722, '0.99': 2.3263478740408408 };
+
+/** mean − z·sd/√n of per-case values: the locality a fresh draw of as many cases stays above with the given confidence. */
+export function lowerConfidenceBound(values: readonly number[], confidence: number): number {
+  const z = ONE_SIDED_Z[String(confidence)];
+  if (z === undefined) throw new InvalidInputError(`The confidence ${confidence} is not offered.`, `Pass one of ${Object.keys(ONE_SIDED_Z).join(', ')} (0: the point estimate).`);
+  const n = values.length;
+  if (n === 0) return Number.NaN;
+  const mean = values.reduce((total, value) => total + value, 0) / n;
+  if (n === 1 || z === 0) return mean;
+  const variance = values.reduce((total, value) => total + (value - mean) ** 2, 0) / (n - 1);
+  return mean - (z * Math.sqrt(variance)) / Math.sqrt(n);
 }
 
 export interface LocalityMarginOptions {
@@ -42,6 +63,8 @@ export interface LocalityMarginOptions {
   limit?: number;
   margins: readonly number[];
   targetLocality: number;
+  /** The target must hold for the one-sided lower bound at this confidence (default 0.95; 0 = the point estimate). */
+  confidence?: number;
   seed: number;
   /** Where each margin's run directory goes (params.json, cases.jsonl, summary.*). */
   runs: string;
@@ -60,10 +83,12 @@ export async function fitMarginForLocality(options: LocalityMarginOptions): Prom
   if (options.margins.length === 0 || options.margins.some((m) => !Number.isFinite(m))) {
     throw new InvalidInputError(`The margins to sweep are [${options.margins.join(', ')}].`, 'Pass finite numbers, e.g. --margins 0,0.2,0.4,0.6,0.8,1.');
   }
+  const confidence = options.confidence ?? 0.95;
+  lowerConfidenceBound([], confidence); // an unoffered confidence fails before the first run
   const sweep: MarginSweepPoint[] = [];
   let cases = 0;
   for (const margin of options.margins) {
-    const { summary } = await runEvaluation({
+    const { summary, directory } = await runEvaluation({
       editor: 'recipe',
       model: options.model,
       checkpoint: options.checkpoint,
@@ -83,20 +108,22 @@ export async function fitMarginForLocality(options: LocalityMarginOptions): Prom
     if (summary.locality === null) {
       throw new InvalidInputError(`The validation edits in ${options.data} have no locality probes, so no margin can be fitted for locality.`, 'Use edits with locality prompts (synthetic-edits, CounterFact and zsRE files have them).');
     }
-    const point = { margin, reliability: summary.reliability ?? Number.NaN, generality: summary.generality ?? Number.NaN, locality: summary.locality };
+    const perCase = (await readFile(path.join(directory, 'cases.jsonl'), 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { locality?: number | null }).locality).filter((value): value is number => typeof value === 'number');
+    const point = { margin, reliability: summary.reliability ?? Number.NaN, generality: summary.generality ?? Number.NaN, locality: summary.locality, localityLowerBound: lowerConfidenceBound(perCase, confidence) };
     sweep.push(point);
-    options.log?.(`margin ${margin}: reliability ${point.reliability.toFixed(4)}, generality ${point.generality.toFixed(4)}, locality ${point.locality.toFixed(4)}`);
+    options.log?.(`margin ${margin}: reliability ${point.reliability.toFixed(4)}, generality ${point.generality.toFixed(4)}, locality ${point.locality.toFixed(4)} (${confidence} lower bound ${point.localityLowerBound.toFixed(4)})`);
   }
   const chosen = smallestMarginMeeting(sweep, options.targetLocality);
   if (!chosen) {
-    const best = Math.max(...sweep.map((point) => point.locality));
+    const best = Math.max(...sweep.map((point) => point.localityLowerBound));
     throw new InvalidInputError(
-      `No swept margin reaches locality ${options.targetLocality} on the validation edits (best ${best.toFixed(4)} at m = ${String(sweep.find((p) => p.locality === best)?.margin)}).`,
-      'Sweep larger margins (--margins …,1.5,2), lower --target-locality, or train the sentinel further.',
+      `No swept margin reaches locality ${options.targetLocality} on the validation edits at confidence ${confidence} (best lower bound ${best.toFixed(4)} at m = ${String(sweep.find((p) => p.localityLowerBound === best)?.margin)}).`,
+      'Sweep larger margins (--margins …,1.5,2), lower --target-locality or --confidence, or train the sentinel further.',
     );
   }
   return {
     targetLocality: options.targetLocality,
+    confidence,
     value: chosen.margin,
     data: { dataset: options.dataset, path: options.data, sha256: await hashPath(options.data), cases },
     sweep,

@@ -140,7 +140,7 @@ describe('recipe-kit train-recipe → eval --editor recipe', () => {
     expect(data.cases).toBe(tinyRequests().length);
     const smallestPerfect = Math.min(...sweep.filter((point) => point.locality >= 1).map((point) => point.margin));
     expect(value).toBe(smallestPerfect);
-    expect(fitted.stdout).toMatch(new RegExp(`sentinel margin ${value} for locality ≥ 1 on ${data.cases} validation edits`));
+    expect(fitted.stdout).toMatch(new RegExp(`sentinel margin ${value} for locality ≥ 1 at confidence 0.95 on ${data.cases} validation edits`));
     // The chosen margin's eval (T = all) reproduces the sweep's numbers.
     const run = path.join(dir, 'v1');
     const evaluated = runCli(['eval', '--editor', 'recipe', '--checkpoint', checkpoint, '--editor-option', 'sentinel-margin=validated', '--model', model, '--dataset', 'synthetic', '--data', edits, '--edits', 'all', '--out', run]);
@@ -154,10 +154,13 @@ describe('recipe-kit train-recipe → eval --editor recipe', () => {
     expect(sweep[1]?.locality).toBeLessThan(1);
     const unreachable = runCli(['calibrate-recipe', '--checkpoint', checkpoint, '--model', model, '--dataset', 'synthetic', '--data', edits, '--target-locality', '1', '--margins=-1e6', '--runs', path.join(dir, 'sweep2')]);
     expect(unreachable.status).toBe(2);
-    expect(unreachable.stderr).toMatch(/No swept margin reaches locality 1 on the validation edits \(best 0\.\d+ at m = -1000000\)[\s\S]*Sweep larger margins/);
+    expect(unreachable.stderr).toMatch(/No swept margin reaches locality 1 on the validation edits at confidence 0.95 \(best lower bound 0\.\d+ at m = -1000000\)[\s\S]*Sweep larger margins/);
     const badMargins = runCli(['calibrate-recipe', '--checkpoint', checkpoint, '--model', model, '--dataset', 'synthetic', '--data', edits, '--target-locality', '0.9', '--margins', '0,x']);
     expect(badMargins.status).toBe(2);
     expect(badMargins.stderr).toMatch(/--margins has "x"/);
+    const badConfidence = runCli(['calibrate-recipe', '--checkpoint', checkpoint, '--model', model, '--dataset', 'synthetic', '--data', edits, '--target-locality', '0.9', '--confidence', '0.5']);
+    expect(badConfidence.status).toBe(2);
+    expect(badConfidence.stderr).toMatch(/confidence 0.5 is not offered[\s\S]*0, 0.9, 0.95, 0.99/);
   });
 
   it('names the problem and the fix for bad input', () => {
