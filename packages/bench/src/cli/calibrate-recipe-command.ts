@@ -12,7 +12,7 @@ export const calibrateRecipeCommand: Command = {
   summary: 'Refit a RECIPE checkpoint\'s calibration.json (w/o-KS threshold, sentinel margin) on training edits, or, with --target-locality, pick the sentinel margin that meets a locality target on validation edits.',
   usage:
     'recipe-kit calibrate-recipe --checkpoint DIR --dataset NAME --data PATH [--split train|eval]\n' +
-    '       recipe-kit calibrate-recipe --checkpoint DIR --model DIR --dataset NAME --data VALIDATION --target-locality 0.98 [--confidence 0.95|0.9|0.99|0] [--margins 0,0.1,…,1] [--split eval|train] [--limit N] [--seed S] [--skip-overlong] [--runs DIR]',
+    '       recipe-kit calibrate-recipe --checkpoint DIR --model DIR --dataset NAME --data VALIDATION --target-locality 0.98 [--confidence 0.95|0.9|0.99|0] [--margins 0,0.1,…,1] [--split train|eval] [--limit N] [--seed S] [--skip-overlong] [--runs DIR]',
   options: {
     checkpoint: { type: 'string' },
     dataset: { type: 'string' },
@@ -28,7 +28,7 @@ export const calibrateRecipeCommand: Command = {
     runs: { type: 'string' },
   },
   async run(values, io) {
-    const split = values['split'] ?? (values['target-locality'] !== undefined ? 'eval' : 'train');
+    const split = values['split'] ?? 'train'; // never the eval split by default: a margin fitted on test edits flatters them
     if (split !== 'train' && split !== 'eval') throw new InvalidInputError(`--split is "${String(split)}".`, 'Use --split train (default) or --split eval.');
     await selectBackend();
     const checkpoint = requireString(values, 'checkpoint', this);
