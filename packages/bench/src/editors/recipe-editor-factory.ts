@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DataNotFoundError, InvalidInputError, MissingArtifactError, RECIPE_ABLATIONS, RecipeEditor, type CausalLanguageModel, type RecipeAblation, type RecipeEditorOptions } from '@recipe-kit/core';
+import { InvalidInputError, MissingArtifactError, RECIPE_ABLATIONS, RecipeEditor, type CausalLanguageModel, type RecipeAblation, type RecipeEditorOptions } from '@recipe-kit/core';
 import { RecipeEncoder } from '@recipe-kit/prompt-encoder';
 import { KnowledgeRepository, createKnowledgeIndex, knowledgeIndexBackend } from '@recipe-kit/retriever';
 import type { EditorSettings } from './editor-registry.js';
+import { calibrationNumber } from '../recipe/calibration-file.js';
 
 /** The RECIPE checkpoint trained for a model lives in `<model>/recipe` (see models/README). */
 export function defaultRecipeCheckpoint(modelDirectory: string): string {
@@ -30,29 +30,14 @@ export async function createRecipeEditorFromCheckpoint(model: CausalLanguageMode
     threshold = Number(options['threshold']);
     if (!Number.isFinite(threshold)) throw new InvalidInputError(`RECIPE threshold "${options['threshold']}" is not a number.`, 'Pass e.g. --editor-option threshold=0.5.');
   } else if (ablation === 'no-sentinel') {
-    const file = path.join(checkpoint, 'calibration.json');
-    const calibration = JSON.parse(await readFile(file, 'utf8').catch(() => {
-      throw new DataNotFoundError(`${file} is missing, so the no-sentinel ablation has no threshold.`, 'Pass --editor-option threshold=VALUE, or retrain with recipe-kit train-recipe (it writes calibration.json).');
-    })) as { threshold?: unknown };
-    if (typeof calibration.threshold !== 'number') throw new DataNotFoundError(`${file} has no numeric "threshold".`, 'Retrain, or pass --editor-option threshold=VALUE.');
-    threshold = calibration.threshold;
+    threshold = await calibrationNumber(checkpoint, (c) => c.threshold, 'numeric "threshold" for the no-sentinel ablation', 'Pass --editor-option threshold=VALUE, or retrain with recipe-kit train-recipe (it writes calibration.json).');
   }
   let sentinelMargin: number | undefined;
   const margin = options['sentinel-margin'];
   if (margin === 'calibrated') {
-    const file = path.join(checkpoint, 'calibration.json');
-    const calibration = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as { sentinelMargin?: { value?: unknown } };
-    if (typeof calibration.sentinelMargin?.value !== 'number') {
-      throw new DataNotFoundError(`${file} has no calibrated sentinel margin.`, 'Run recipe-kit calibrate-recipe on the checkpoint, or pass --editor-option sentinel-margin=VALUE.');
-    }
-    sentinelMargin = calibration.sentinelMargin.value;
+    sentinelMargin = await calibrationNumber(checkpoint, (c) => c.sentinelMargin?.value, 'calibrated sentinel margin', 'Run recipe-kit calibrate-recipe on the checkpoint, or pass --editor-option sentinel-margin=VALUE.');
   } else if (margin === 'validated') {
-    const file = path.join(checkpoint, 'calibration.json');
-    const calibration = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as { localityMargin?: { value?: unknown } };
-    if (typeof calibration.localityMargin?.value !== 'number') {
-      throw new DataNotFoundError(`${file} has no sentinel margin validated for a locality target.`, 'Run recipe-kit calibrate-recipe --checkpoint DIR --model DIR --dataset NAME --data VALIDATION --target-locality 0.98 first.');
-    }
-    sentinelMargin = calibration.localityMargin.value;
+    sentinelMargin = await calibrationNumber(checkpoint, (c) => c.localityMargin?.value, 'sentinel margin validated for a locality target', 'Run recipe-kit calibrate-recipe --checkpoint DIR --model DIR --dataset NAME --data VALIDATION --target-locality 0.98 first.');
   } else if (margin !== undefined) {
     sentinelMargin = Number(margin);
     if (!Number.isFinite(sentinelMargin)) throw new InvalidInputError(`RECIPE sentinel-margin "${margin}" is not a number.`, 'Pass e.g. --editor-option sentinel-margin=-0.5, sentinel-margin=calibrated or sentinel-margin=validated.');

@@ -7,7 +7,7 @@ import { loadEditDataset, loadGeneralTask } from '../datasets/index.js';
 import { createEditor } from '../editors/editor-registry.js';
 import { scoreGeneralAbility } from '../metrics/general-ability.js';
 import { mean } from '../metrics/batched-scoring.js';
-import { runEditProtocol, type ProtocolName } from '../protocols/edit-protocol.js';
+import { runEditProtocol, type CaseResult, type ProtocolName } from '../protocols/edit-protocol.js';
 import { ProgressBar } from './progress.js';
 import { gitCommit, hashPath, machineInfo } from './provenance.js';
 import { summarize, summaryMarkdown, type RunSummary } from './summarize.js';
@@ -48,6 +48,8 @@ export interface EvaluationOptions {
 
 export interface EvaluationResult {
   summary: RunSummary;
+  /** The per-case lines written to cases.jsonl. */
+  cases: CaseResult[];
   directory: string;
 }
 
@@ -146,7 +148,7 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     await writeFile(path.join(options.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     await writeFile(path.join(options.out, 'summary.md'), summaryMarkdown(summary));
     log(`wrote ${options.out}/{params.json,cases.jsonl,summary.json,summary.md}`);
-    return { summary, directory: options.out };
+    return { summary, cases: result.cases, directory: options.out };
   } finally {
     bar.stop();
     editor.dispose();

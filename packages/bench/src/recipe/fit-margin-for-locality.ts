@@ -1,8 +1,8 @@
-import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInputError } from '@recipe-kit/core';
 import { runEvaluation } from '../evaluation/run-evaluation.js';
 import { hashPath } from '../evaluation/provenance.js';
+import { updateCalibration } from './calibration-file.js';
 
 /** One margin's lifelong result on the validation edits (metrics as fractions). */
 export interface MarginSweepPoint {
@@ -42,10 +42,15 @@ export function smallestMarginMeeting(sweep: readonly MarginSweepPoint[], target
 /** One-sided standard-normal quantiles for the confidences offered (a table, not an approximation to get wrong). */
 const ONE_SIDED_Z: Readonly<Record<string, number>> = { '0': 0, '0.9': 1.2815515655446004, '0.95': 1.6448536269514722, '0.99': 2.3263478740408408 };
 
-/** mean − z·sd/√n of per-case values: the locality a fresh draw of as many cases stays above with the given confidence. */
-export function lowerConfidenceBound(values: readonly number[], confidence: number): number {
+function oneSidedZ(confidence: number): number {
   const z = ONE_SIDED_Z[String(confidence)];
   if (z === undefined) throw new InvalidInputError(`The confidence ${confidence} is not offered.`, `Pass one of ${Object.keys(ONE_SIDED_Z).join(', ')} (0: the point estimate).`);
+  return z;
+}
+
+/** mean − z·sd/√n of per-case values: the locality a fresh draw of as many cases stays above with the given confidence. */
+export function lowerConfidenceBound(values: readonly number[], confidence: number): number {
+  const z = oneSidedZ(confidence);
   const n = values.length;
   if (n === 0) return Number.NaN;
   const mean = values.reduce((total, value) => total + value, 0) / n;
@@ -84,11 +89,11 @@ export async function fitMarginForLocality(options: LocalityMarginOptions): Prom
     throw new InvalidInputError(`The margins to sweep are [${options.margins.join(', ')}].`, 'Pass finite numbers, e.g. --margins 0,0.2,0.4,0.6,0.8,1.');
   }
   const confidence = options.confidence ?? 0.95;
-  lowerConfidenceBound([], confidence); // an unoffered confidence fails before the first run
+  oneSidedZ(confidence); // an unoffered confidence fails before the first run, not after it
   const sweep: MarginSweepPoint[] = [];
   let cases = 0;
   for (const margin of options.margins) {
-    const { summary, directory } = await runEvaluation({
+    const { summary, cases: results } = await runEvaluation({
       editor: 'recipe',
       model: options.model,
       checkpoint: options.checkpoint,
@@ -108,7 +113,7 @@ export async function fitMarginForLocality(options: LocalityMarginOptions): Prom
     if (summary.locality === null) {
       throw new InvalidInputError(`The validation edits in ${options.data} have no locality probes, so no margin can be fitted for locality.`, 'Use edits with locality prompts (synthetic-edits, CounterFact and zsRE files have them).');
     }
-    const perCase = (await readFile(path.join(directory, 'cases.jsonl'), 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { locality?: number | null }).locality).filter((value): value is number => typeof value === 'number');
+    const perCase = results.map((result) => result.locality).filter((value): value is number => typeof value === 'number');
     const point = { margin, reliability: summary.reliability ?? Number.NaN, generality: summary.generality ?? Number.NaN, locality: summary.locality, localityLowerBound: lowerConfidenceBound(perCase, confidence) };
     sweep.push(point);
     options.log?.(`margin ${margin}: reliability ${point.reliability.toFixed(4)}, generality ${point.generality.toFixed(4)}, locality ${point.locality.toFixed(4)} (${confidence} lower bound ${point.localityLowerBound.toFixed(4)})`);
@@ -132,8 +137,5 @@ export async function fitMarginForLocality(options: LocalityMarginOptions): Prom
 
 /** Adds (or replaces) `localityMargin` in the checkpoint's calibration.json, keeping what train-recipe fitted there. */
 export async function writeLocalityMargin(checkpoint: string, fit: LocalityMarginFit): Promise<string> {
-  const file = path.join(checkpoint, 'calibration.json');
-  const existing = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Record<string, unknown>;
-  await writeFile(file, `${JSON.stringify({ ...existing, localityMargin: fit }, null, 2)}\n`);
-  return file;
+  return updateCalibration(checkpoint, { localityMargin: fit });
 }
