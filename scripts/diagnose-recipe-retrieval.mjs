@@ -30,7 +30,9 @@ const requests = all
 const rows = (tensor) => tensor.arraySync();
 const keys = rows(retriever.encodeKnowledge(requests.map((r) => knowledgeText(r.prompt, r.targetNew)), requests.map((r) => r.targetNew)).representations);
 const sentinel = rows(retriever.sentinelRepresentation())[0];
-const dot = (a, b) => a.reduce((s, x, i) => s + x * b[i], 0);
+// Scaled as the repository scores (s = r_q · r_k / sqrt(d_r)), so that `margin` means what the editor's sentinel-margin means.
+const scale = 1 / Math.sqrt(sentinel.length);
+const dot = (a, b) => a.reduce((s, x, i) => s + x * b[i], 0) * scale;
 const sentinelScores = (queries) => queries.map((q) => dot(q, sentinel));
 
 function score(texts, owners) {

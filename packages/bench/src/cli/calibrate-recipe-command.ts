@@ -12,7 +12,7 @@ export const calibrateRecipeCommand: Command = {
   summary: 'Refit a RECIPE checkpoint\'s calibration.json (w/o-KS threshold, sentinel margin) on training edits, or, with --target-locality, pick the sentinel margin that meets a locality target on validation edits.',
   usage:
     'recipe-kit calibrate-recipe --checkpoint DIR --dataset NAME --data PATH [--split train|eval]\n' +
-    '       recipe-kit calibrate-recipe --checkpoint DIR --model DIR --dataset NAME --data VALIDATION --target-locality 0.98 [--confidence 0.95|0.9|0.99|0] [--margins 0,0.1,…,1] [--split train|eval] [--limit N] [--seed S] [--skip-overlong] [--runs DIR]',
+    '       recipe-kit calibrate-recipe --checkpoint DIR --model DIR --dataset NAME --data VALIDATION --target-locality 0.98 [--confidence 0.95|0.9|0.99|0] [--margins=-2,-1.9,…,1] [--split train|eval] [--limit N] [--seed S] [--skip-overlong] [--runs DIR]',
   options: {
     checkpoint: { type: 'string' },
     dataset: { type: 'string' },
@@ -54,7 +54,7 @@ async function fitLocalityMarginCommand(values: ParsedValues, checkpoint: string
   const targetLocality = optionalNumber(values, 'target-locality', { min: 0, max: 1 }) ?? Number.NaN;
   const margins = typeof values['margins'] === 'string' ? values['margins'].split(',').map((text) => {
     const margin = Number(text);
-    if (text.trim() === '' || !Number.isFinite(margin)) throw new InvalidInputError(`--margins has "${text}", which is not a number.`, 'Pass e.g. --margins 0,0.25,0.5,0.75,1.');
+    if (text.trim() === '' || !Number.isFinite(margin)) throw new InvalidInputError(`--margins has "${text}", which is not a number.`, 'Pass e.g. --margins=-1,-0.5,0,0.5,1 (with "=" when the first is negative).');
     return margin;
   }) : [...DEFAULT_MARGINS];
   const limit = optionalNumber(values, 'limit', { integer: true, min: 1 });

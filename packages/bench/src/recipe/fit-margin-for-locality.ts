@@ -31,8 +31,12 @@ export interface LocalityMarginFit {
   sweep: MarginSweepPoint[];
 }
 
-/** The default grid: m = 0, 0.1, …, 1.0 (the balanced-accuracy margin of the micro models' heads is ≈ 0.94). */
-export const DEFAULT_MARGINS: readonly number[] = Array.from({ length: 11 }, (_, i) => i / 10);
+/**
+ * The default grid: m = -2, -1.9, …, 1 (31 runs). Negative margins matter: a head whose sentinel was trained further
+ * (retriever-only phases) refuses more at m = 0, and the margin that buys reliability back lies below 0
+ * (synthetic-llama's: -1.2); other heads' balanced-accuracy margins lie near 0.7-0.9.
+ */
+export const DEFAULT_MARGINS: readonly number[] = Array.from({ length: 31 }, (_, i) => (i - 20) / 10);
 
 /** The smallest swept margin whose locality bound reaches the target, or undefined when none does. */
 export function smallestMarginMeeting(sweep: readonly MarginSweepPoint[], targetLocality: number): MarginSweepPoint | undefined {
@@ -86,7 +90,7 @@ export async function fitMarginForLocality(options: LocalityMarginOptions): Prom
     throw new InvalidInputError(`The target locality is ${options.targetLocality}, not a fraction in (0, 1].`, 'Pass e.g. --target-locality 0.98.');
   }
   if (options.margins.length === 0 || options.margins.some((m) => !Number.isFinite(m))) {
-    throw new InvalidInputError(`The margins to sweep are [${options.margins.join(', ')}].`, 'Pass finite numbers, e.g. --margins 0,0.2,0.4,0.6,0.8,1.');
+    throw new InvalidInputError(`The margins to sweep are [${options.margins.join(', ')}].`, 'Pass finite numbers, e.g. --margins=-1,-0.5,0,0.5,1.');
   }
   const confidence = options.confidence ?? 0.95;
   oneSidedZ(confidence); // an unoffered confidence fails before the first run, not after it
