@@ -34,14 +34,18 @@ const SUMMARY = 'summary.json';
 export class CellStore {
   constructor(readonly directory: string) {}
 
-  /** Refuses a directory that holds another computation (finished or not) rather than mixing results. */
-  async checkKey(key: string): Promise<void> {
+  /**
+   * Refuses a directory that holds another computation (finished or not) rather than mixing results.
+   * `params` (what this cell would record in params.json) lets the error name which recorded setting differs.
+   */
+  async checkKey(key: string, params: Record<string, unknown> = {}): Promise<void> {
     const paramsFile = path.join(this.directory, PARAMS);
     if (!existsSync(paramsFile)) return;
-    const saved = JSON.parse(await readFile(paramsFile, 'utf8')) as { compareCell?: { key?: unknown } };
+    const saved = JSON.parse(await readFile(paramsFile, 'utf8')) as Record<string, unknown> & { compareCell?: { key?: unknown } };
     if (saved.compareCell?.key !== key) {
+      const differences = describeDifferences(saved, params);
       throw new InvalidInputError(
-        `${this.directory} holds a cell computed with other settings (model, data, editor options, T, limit or seed differ).`,
+        `${this.directory} holds a cell computed with other settings (${differences.length > 0 ? differences.join('; ') : 'the case selection or general-ability tasks differ'}).`,
         'Run into a fresh --out directory, or pass --fresh to discard the earlier results.',
       );
     }
@@ -59,7 +63,7 @@ export class CellStore {
   async open(key: string, params: Record<string, unknown>): Promise<CellProgress> {
     await mkdir(this.directory, { recursive: true });
     const paramsFile = path.join(this.directory, PARAMS);
-    await this.checkKey(key);
+    await this.checkKey(key, params);
     const corrupt = (file: string) => (line: number, text: string): never => {
       throw new InvalidInputError(`${path.join(this.directory, file)} line ${line} is not JSON: ${text.slice(0, 60)}.`, 'Delete the cell directory to recompute it.');
     };
@@ -93,4 +97,31 @@ export class CellStore {
 
 function lines(values: readonly unknown[]): string {
   return values.map((value) => `${JSON.stringify(value)}\n`).join('');
+}
+
+/** The recorded settings a cell's key covers, in params.json's shape, with how to name each in an error. */
+const RECORDED_SETTINGS: ReadonlyArray<{ label: string; path: readonly string[]; hint?: string }> = [
+  { label: 'the model', path: ['model', 'sha256'], hint: 'the files at the top of the model directory changed; data files and artefacts belong in subfolders' },
+  { label: 'the data', path: ['dataset', 'sha256'] },
+  { label: 'the number of cases', path: ['dataset', 'cases'] },
+  { label: 'the protocol', path: ['protocol'] },
+  { label: 'T', path: ['edits'] },
+  { label: 'the seed', path: ['seed'] },
+  { label: 'the editor options', path: ['editorOptions'] },
+  { label: 'the checkpoint', path: ['checkpoint'] },
+];
+
+/** "the model: sha256 c3bd3415… then, 7d2a5d35… now (hint)" for each recorded setting present in both and different. */
+function describeDifferences(saved: Record<string, unknown>, current: Record<string, unknown>): string[] {
+  const at = (value: unknown, keys: readonly string[]): unknown => keys.reduce<unknown>((node, name) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[name] : undefined), value);
+  const shown = (value: unknown, isHash: boolean): string => (isHash && typeof value === 'string' ? `sha256 ${value.slice(0, 8)}…` : JSON.stringify(value));
+  const differences: string[] = [];
+  for (const setting of RECORDED_SETTINGS) {
+    const before = at(saved, setting.path);
+    const now = at(current, setting.path);
+    if (before === undefined || now === undefined || JSON.stringify(before) === JSON.stringify(now)) continue;
+    const isHash = setting.path.at(-1) === 'sha256';
+    differences.push(`${setting.label}: ${shown(before, isHash)} then, ${shown(now, isHash)} now${setting.hint ? ` (${setting.hint})` : ''}`);
+  }
+  return differences;
 }

@@ -68,9 +68,17 @@ function cellKey(plan: CellPlan, context: CellContext): string {
 export async function runCompareCell(plan: CellPlan, context: CellContext, onEdits: (done: number) => void, onNote: (line: string) => void = () => undefined): Promise<CellOutcome> {
   const store = new CellStore(plan.directory);
   const key = cellKey(plan, context);
-  await store.checkKey(key);
-  if (store.finished) return { status: 'done-before', resumedAtChunk: 0 };
   const { config } = context;
+  // What params.json records about the computation (the rest is provenance), also what a key mismatch is explained by.
+  const recorded = {
+    ...context.sharedParams,
+    editorName: plan.row.name,
+    checkpoint: plan.row.checkpoint ?? null,
+    editorOptions: plan.row.options,
+    edits: config.protocol === 'single' ? 1 : plan.edits,
+  };
+  await store.checkKey(key, recorded);
+  if (store.finished) return { status: 'done-before', resumedAtChunk: 0 };
   const model = await loadModel(config.model, config.tokenizer ? { tokenizer: config.tokenizer } : {});
   try {
     const editor = await createEditor(plan.row.name, model, {
@@ -79,14 +87,12 @@ export async function runCompareCell(plan: CellPlan, context: CellContext, onEdi
       options: plan.row.options,
     });
     try {
+      const { editorName, checkpoint, editorOptions, edits } = recorded;
       const params = {
         ...context.sharedParams,
         command: `recipe-kit compare --config ${path.relative(process.cwd(), config.file) || config.file}`,
         editor: plan.label,
-        editorName: plan.row.name,
-        checkpoint: plan.row.checkpoint ?? null,
-        editorOptions: plan.row.options,
-        edits: config.protocol === 'single' ? 1 : plan.edits,
+        ...{ editorName, checkpoint, editorOptions, edits }, // the order params.json has always had
         date: new Date().toISOString(),
       };
       const progress = await store.open(key, params);

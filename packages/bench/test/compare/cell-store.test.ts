@@ -39,6 +39,14 @@ describe('CellStore (resumable cell files)', () => {
     const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'cell-store-')), 'cell');
     await new CellStore(dir).open('first', {});
     await expect(new CellStore(dir).open('second', {})).rejects.toThrow(/computed with other settings[\s\S]*--fresh/);
+    // The error names what params.json recorded differently, not only that the key differs.
+    const recorded = { model: { sha256: 'c3bd3415b9b4' }, dataset: { sha256: 'db29ba63', cases: 1000 }, seed: 0, edits: 100, editorOptions: {} };
+    const other = path.join(path.dirname(dir), 'recorded');
+    await new CellStore(other).open('one', recorded);
+    const changed = { ...recorded, model: { sha256: '7d2a5d35e0f1' }, editorOptions: { 'sentinel-margin': '0.5' } };
+    const refusal = new CellStore(other).open('two', changed);
+    await expect(refusal).rejects.toThrow(/the model: sha256 c3bd3415… then, sha256 7d2a5d35… now \(the files at the top of the model directory changed[^)]*\); the editor options: \{\} then, \{"sentinel-margin":"0\.5"\} now\)/);
+    await expect(new CellStore(other).open('two', recorded)).rejects.toThrow(/\(the case selection or general-ability tasks differ\)/);
     writeFileSync(path.join(dir, 'chunks.jsonl'), 'garbage\n{"chunk":0}\n');
     await expect(new CellStore(dir).open('first', {})).rejects.toThrow(/chunks\.jsonl line 1 is not JSON/);
   });
