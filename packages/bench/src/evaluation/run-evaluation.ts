@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { selectBackend, tokenizeProbe, type EditRequest, type GeneralAbilityTask } from '@recipe-kit/core';
+import { selectBackend, tokenizeProbe, type CausalLanguageModel, type EditRequest, type GeneralAbilityTask } from '@recipe-kit/core';
 import { loadModel } from '@recipe-kit/llm-adapters';
 import { loadEditDataset, loadGeneralTask } from '../datasets/index.js';
 import { createEditor } from '../editors/editor-registry.js';
@@ -14,6 +14,14 @@ import { summarize, summaryMarkdown, type RunSummary } from './summarize.js';
 
 /** Positions kept free for an editor's prefix (RECIPE: l = 3 per retrieved fact) when skipping overlong cases. */
 const PREFIX_ROOM = 16;
+
+/** Whether every probe of a case fits the model's context with room for an editor's prefix (`--skip-overlong` drops the rest). */
+export function fitsContext(model: CausalLanguageModel, request: EditRequest): boolean {
+  return [{ prompt: request.prompt, target: request.targetNew }, ...request.generality, ...request.locality].every((probe) => {
+    const { context, continuation } = tokenizeProbe(model.tokenizer, probe.prompt, probe.target);
+    return context.length + continuation.length + PREFIX_ROOM <= model.dimensions.contextLength;
+  });
+}
 
 const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
@@ -70,14 +78,7 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
   }
   const model = await loadModel(options.model, options.tokenizer ? { tokenizer: options.tokenizer } : {});
   // Cases whose probes do not fit the model's context (plus room for a prefix) are an error unless skipped on request.
-  const fits = (request: EditRequest): boolean =>
-    [{ prompt: request.prompt, target: request.targetNew }, ...request.generality, ...request.locality].every(
-      (probe) => {
-        const { context, continuation } = tokenizeProbe(model.tokenizer, probe.prompt, probe.target);
-        return context.length + continuation.length + PREFIX_ROOM <= model.dimensions.contextLength;
-      },
-    );
-  const requests = options.skipOverlong ? loaded.filter(fits) : loaded;
+  const requests = options.skipOverlong ? loaded.filter((request) => fitsContext(model, request)) : loaded;
   const skippedOverlong = loaded.length - requests.length;
   const edits = options.edits === 'all' ? requests.length : options.edits;
   if (skippedOverlong > 0) log(`skipped ${skippedOverlong} of ${loaded.length} cases whose probes exceed the context of ${model.dimensions.contextLength} tokens minus ${PREFIX_ROOM} for a prefix (--skip-overlong)`);

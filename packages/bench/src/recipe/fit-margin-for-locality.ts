@@ -1,8 +1,19 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidInputError } from '@recipe-kit/core';
-import { runEvaluation } from '../evaluation/run-evaluation.js';
-import { hashPath } from '../evaluation/provenance.js';
+import { InvalidInputError, selectBackend, type EditRequest } from '@recipe-kit/core';
+import { loadModel } from '@recipe-kit/llm-adapters';
+import { loadEditDataset } from '../datasets/index.js';
+import { createRecipeEditorFromCheckpoint } from '../editors/recipe-editor-factory.js';
+import { fitsContext } from '../evaluation/run-evaluation.js';
+import { hashPath, machineInfo } from '../evaluation/provenance.js';
+import { summarize } from '../evaluation/summarize.js';
+import { computeLocalityReference, scoreEditCases } from '../metrics/edit-metrics.js';
+import { chunkRequests, type CaseResult } from '../protocols/edit-protocol.js';
 import { updateCalibration } from './calibration-file.js';
+import { MarginReadOff } from './margin-read-off.js';
+
+/** Below any s_top − s_0 a trained head produces (similarities are O(10)), so every top-1 fact passes. */
+const PERMISSIVE_MARGIN = -1e30;
 
 /** One margin's lifelong result on the validation edits (metrics as fractions). */
 export interface MarginSweepPoint {
@@ -75,15 +86,17 @@ export interface LocalityMarginOptions {
   /** The target must hold for the one-sided lower bound at this confidence (default 0.95; 0 = the point estimate). */
   confidence?: number;
   seed: number;
-  /** Where each margin's run directory goes (params.json, cases.jsonl, summary.*). */
+  /** Where the sweep's files go: params.json, and per margin margin-<m>/{cases.jsonl,summary.json}. */
   runs: string;
   skipOverlong?: boolean;
   log?: (line: string) => void;
 }
 
 /**
- * Runs the lifelong protocol once per margin with every validation edit stored (T = all cases),
- * through the same `runEvaluation` as `recipe-kit eval`, and picks the margin for the target.
+ * The lifelong protocol with every validation edit stored (T = all cases), scored at each margin by
+ * reading it off one pass (`MarginReadOff`: the same numbers `recipe-kit eval --editor-option
+ * sentinel-margin=m --edits all` gives, at the cost of two scorings per probe instead of one per
+ * margin), and the margin picked for the target.
  */
 export async function fitMarginForLocality(options: LocalityMarginOptions): Promise<LocalityMarginFit> {
   if (!(options.targetLocality > 0 && options.targetLocality <= 1)) {
@@ -93,35 +106,64 @@ export async function fitMarginForLocality(options: LocalityMarginOptions): Prom
     throw new InvalidInputError(`The margins to sweep are [${options.margins.join(', ')}].`, 'Pass finite numbers, e.g. --margins=-1,-0.5,0,0.5,1.');
   }
   const confidence = options.confidence ?? 0.95;
-  oneSidedZ(confidence); // an unoffered confidence fails before the first run, not after it
+  oneSidedZ(confidence); // an unoffered confidence fails before the edits, not after them
+  const log = options.log ?? (() => undefined);
+  const backend = await selectBackend();
+  const loaded = await loadEditDataset(options.dataset, options.data, {
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    ...(options.split ? { split: options.split } : {}),
+  });
+  const model = await loadModel(options.model);
+  const requests = options.skipOverlong ? loaded.filter((request) => fitsContext(model, request)) : loaded;
+  if (requests.length === 0) {
+    throw new InvalidInputError(`No validation edits to sweep in ${options.data}${loaded.length > 0 ? ' once the overlong ones are skipped' : ''}.`, 'Pass a file of edits the model can take (e.g. the --out-eval file of recipe-kit synthetic-edits).');
+  }
+  // A margin below every s_top − s_0 lets each query's top-1 fact through; the read-off applies each swept margin after.
+  const permissive = await createRecipeEditorFromCheckpoint(model, { checkpoint: options.checkpoint, options: { 'sentinel-margin': String(PERMISSIVE_MARGIN) } });
+  // The lifelong protocol with every case stored (T = all), in the order runEditProtocol stores them.
+  const chunk = chunkRequests(requests, requests.length, options.seed)[0] as EditRequest[];
+  await permissive.restore();
+  const reference = await computeLocalityReference(permissive, chunk);
+  const editSeconds: number[] = [];
+  for (const request of chunk) {
+    const started = performance.now();
+    await permissive.edit([request]);
+    editSeconds.push((performance.now() - started) / 1000);
+  }
+  log(`stored ${chunk.length} validation edits; scoring each probe with its top-1 prompt and without, then reading off ${options.margins.length} margins`);
+  const readOff = new MarginReadOff(permissive, model);
+  await mkdir(options.runs, { recursive: true });
   const sweep: MarginSweepPoint[] = [];
-  let cases = 0;
   for (const margin of options.margins) {
-    const { summary, cases: results } = await runEvaluation({
-      editor: 'recipe',
-      model: options.model,
-      checkpoint: options.checkpoint,
-      dataset: options.dataset,
-      data: options.data,
-      ...(options.split ? { split: options.split } : {}),
-      ...(options.limit !== undefined ? { limit: options.limit } : {}),
-      protocol: 'lifelong',
-      edits: 'all',
-      seed: options.seed,
-      out: path.join(options.runs, `margin-${margin}`),
-      ...(options.skipOverlong ? { skipOverlong: true } : {}),
-      editorOptions: { 'sentinel-margin': String(margin) },
-      ...(options.log ? { log: options.log } : {}),
-    });
-    cases = summary.cases;
+    readOff.margin = margin;
+    const scored = await scoreEditCases(readOff, chunk, reference);
+    const cases: CaseResult[] = scored.cases.map((scores, i) => ({ caseId: (chunk[i] as EditRequest).id, chunk: 0, editSeconds: editSeconds[i] as number, ...scores }));
+    const summary = summarize(cases, { editor: `recipe (sentinel margin ${margin})`, model: path.basename(options.model), dataset: options.dataset, protocol: 'lifelong', edits: chunk.length, chunks: 1, querySecondsMean: 0 });
+    const directory = path.join(options.runs, `margin-${margin}`);
+    await mkdir(directory, { recursive: true });
+    await writeFile(path.join(directory, 'cases.jsonl'), cases.map((c) => `${JSON.stringify(c)}\n`).join(''));
+    await writeFile(path.join(directory, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     if (summary.locality === null) {
       throw new InvalidInputError(`The validation edits in ${options.data} have no locality probes, so no margin can be fitted for locality.`, 'Use edits with locality prompts (synthetic-edits, CounterFact and zsRE files have them).');
     }
-    const perCase = results.map((result) => result.locality).filter((value): value is number => typeof value === 'number');
+    const perCase = cases.map((result) => result.locality).filter((value) => Number.isFinite(value));
     const point = { margin, reliability: summary.reliability ?? Number.NaN, generality: summary.generality ?? Number.NaN, locality: summary.locality, localityLowerBound: lowerConfidenceBound(perCase, confidence) };
     sweep.push(point);
-    options.log?.(`margin ${margin}: reliability ${point.reliability.toFixed(4)}, generality ${point.generality.toFixed(4)}, locality ${point.locality.toFixed(4)} (${confidence} lower bound ${point.localityLowerBound.toFixed(4)})`);
+    log(`margin ${margin}: reliability ${point.reliability.toFixed(4)}, generality ${point.generality.toFixed(4)}, locality ${point.locality.toFixed(4)} (${confidence} lower bound ${point.localityLowerBound.toFixed(4)})`);
   }
+  await permissive.restore();
+  const cases = chunk.length;
+  await writeFile(path.join(options.runs, 'params.json'), `${JSON.stringify({
+    method: 'RECIPE lifelong, every validation edit stored; each probe scored once with its top-1 prompt and once unedited, each margin read off with the repository rule s_top > s_0 + m',
+    checkpoint: path.resolve(options.checkpoint),
+    model: { path: path.resolve(options.model), sha256: await hashPath(options.model) },
+    dataset: { name: options.dataset, path: path.resolve(options.data), split: options.split ?? null, sha256: await hashPath(options.data), cases, skippedOverlong: loaded.length - requests.length },
+    seed: options.seed,
+    margins: options.margins,
+    backend: backend.description,
+    date: new Date().toISOString(),
+    machine: machineInfo(),
+  }, null, 2)}\n`);
   const chosen = smallestMarginMeeting(sweep, options.targetLocality);
   if (!chosen) {
     const best = Math.max(...sweep.map((point) => point.localityLowerBound));

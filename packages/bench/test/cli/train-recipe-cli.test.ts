@@ -152,6 +152,16 @@ describe('recipe-kit train-recipe → eval --editor recipe', () => {
     expect(summary.reliability).toBe(chosen?.reliability);
     // m = -1e6 retrieves for every query: the prefixed locality prompts change some answers of this random model.
     expect(sweep[1]?.locality).toBeLessThan(1);
+    // The sweep reads every margin off one pass (each probe scored with its top-1 prompt and unedited): each point is
+    // what eval gives at that margin, where every query retrieves (m = -1e6) and at RECIPE's own rule (m = 0).
+    for (const index of [1, 2]) {
+      const point = sweep[index];
+      const at = path.join(dir, `margin-eval-${index}`);
+      const direct = runCli(['eval', '--editor', 'recipe', '--checkpoint', checkpoint, '--editor-option', `sentinel-margin=${String(point?.margin)}`, '--model', model, '--dataset', 'synthetic', '--data', edits, '--edits', 'all', '--out', at]);
+      expect(direct.status, direct.stderr).toBe(0);
+      const scored = JSON.parse(await readFile(path.join(at, 'summary.json'), 'utf8')) as { reliability: number; generality: number; locality: number };
+      expect([scored.reliability, scored.generality, scored.locality]).toEqual([point?.reliability, point?.generality, point?.locality]);
+    }
     const unreachable = runCli(['calibrate-recipe', '--checkpoint', checkpoint, '--model', model, '--dataset', 'synthetic', '--data', edits, '--target-locality', '1', '--margins=-1e6', '--runs', path.join(dir, 'sweep2')]);
     expect(unreachable.status).toBe(2);
     expect(unreachable.stderr).toMatch(/No swept margin reaches locality 1 on the validation edits at confidence 0.95 \(best lower bound 0\.\d+ at m = -1000000\)[\s\S]*Sweep larger margins/);
