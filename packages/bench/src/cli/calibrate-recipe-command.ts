@@ -4,7 +4,7 @@ import { InvalidInputError, selectBackend } from '@recipe-kit/core';
 import { RecipeEncoder } from '@recipe-kit/prompt-encoder';
 import { loadEditDataset } from '../datasets/index.js';
 import { writeCalibration } from '../recipe/train-recipe.js';
-import { DEFAULT_MARGINS, fitMarginForLocality, writeLocalityMargin } from '../recipe/fit-margin-for-locality.js';
+import { fitMarginForLocality, parseMargins, writeLocalityMargin } from '../recipe/fit-margin-for-locality.js';
 import { optionalNumber, requireString, type Command, type ParsedValues } from './command.js';
 
 export const calibrateRecipeCommand: Command = {
@@ -52,11 +52,7 @@ export const calibrateRecipeCommand: Command = {
 async function fitLocalityMarginCommand(values: ParsedValues, checkpoint: string, split: 'eval' | 'train', out: (line: string) => void, log: (line: string) => void): Promise<void> {
   const usage = calibrateRecipeCommand;
   const targetLocality = optionalNumber(values, 'target-locality', { min: 0, max: 1 }) ?? Number.NaN;
-  const margins = typeof values['margins'] === 'string' ? values['margins'].split(',').map((text) => {
-    const margin = Number(text);
-    if (text.trim() === '' || !Number.isFinite(margin)) throw new InvalidInputError(`--margins has "${text}", which is not a number.`, 'Pass e.g. --margins=-1,-0.5,0,0.5,1 (with "=" when the first is negative).');
-    return margin;
-  }) : [...DEFAULT_MARGINS];
+  const margins = parseMargins(typeof values['margins'] === 'string' ? values['margins'] : undefined);
   const limit = optionalNumber(values, 'limit', { integer: true, min: 1 });
   const data = requireString(values, 'data', usage);
   const fit = await fitMarginForLocality({

@@ -49,6 +49,16 @@ export interface LocalityMarginFit {
  */
 export const DEFAULT_MARGINS: readonly number[] = Array.from({ length: 31 }, (_, i) => (i - 20) / 10);
 
+/** `--margins` as written on a command line ("-1,-0.5,0"), or the default grid when absent. */
+export function parseMargins(text: string | undefined): number[] {
+  if (text === undefined) return [...DEFAULT_MARGINS];
+  return text.split(',').map((item) => {
+    const margin = Number(item);
+    if (item.trim() === '' || !Number.isFinite(margin)) throw new InvalidInputError(`--margins has "${item}", which is not a number.`, 'Pass e.g. --margins=-1,-0.5,0,0.5,1 (with "=" when the first is negative).');
+    return margin;
+  });
+}
+
 /** The smallest swept margin whose locality bound reaches the target, or undefined when none does. */
 export function smallestMarginMeeting(sweep: readonly MarginSweepPoint[], targetLocality: number): MarginSweepPoint | undefined {
   return [...sweep].sort((a, b) => a.margin - b.margin).find((point) => point.localityLowerBound >= targetLocality);
@@ -93,15 +103,39 @@ export interface LocalityMarginOptions {
 }
 
 /**
- * The lifelong protocol with every validation edit stored (T = all cases), scored at each margin by
- * reading it off one pass (`MarginReadOff`: the same numbers `recipe-kit eval --editor-option
- * sentinel-margin=m --edits all` gives, at the cost of two scorings per probe instead of one per
- * margin), and the margin picked for the target.
+ * The margin picked for the target from `sweepLocalityMargins`: the smallest whose locality bound
+ * reaches it.
  */
 export async function fitMarginForLocality(options: LocalityMarginOptions): Promise<LocalityMarginFit> {
   if (!(options.targetLocality > 0 && options.targetLocality <= 1)) {
     throw new InvalidInputError(`The target locality is ${options.targetLocality}, not a fraction in (0, 1].`, 'Pass e.g. --target-locality 0.98.');
   }
+  const confidence = options.confidence ?? 0.95;
+  const { sweep, cases } = await sweepLocalityMargins(options);
+  const chosen = smallestMarginMeeting(sweep, options.targetLocality);
+  if (!chosen) {
+    const best = Math.max(...sweep.map((point) => point.localityLowerBound));
+    throw new InvalidInputError(
+      `No swept margin reaches locality ${options.targetLocality} on the validation edits at confidence ${confidence} (best lower bound ${best.toFixed(4)} at m = ${String(sweep.find((p) => p.localityLowerBound === best)?.margin)}).`,
+      'Sweep larger margins (--margins …,1.5,2), lower --target-locality or --confidence, or train the sentinel further.',
+    );
+  }
+  return {
+    targetLocality: options.targetLocality,
+    confidence,
+    value: chosen.margin,
+    data: { dataset: options.dataset, path: options.data, sha256: await hashPath(options.data), cases },
+    sweep,
+  };
+}
+
+/**
+ * The lifelong protocol with every validation edit stored (T = all cases), scored at each margin by
+ * reading it off one pass (`MarginReadOff`: the same numbers `recipe-kit eval --editor-option
+ * sentinel-margin=m --edits all` gives, at the cost of two scorings per probe instead of one run per
+ * margin). Writes params.json and each margin's cases.jsonl and summary.json under `runs`.
+ */
+export async function sweepLocalityMargins(options: Omit<LocalityMarginOptions, 'targetLocality'>): Promise<{ sweep: MarginSweepPoint[]; cases: number }> {
   if (options.margins.length === 0 || options.margins.some((m) => !Number.isFinite(m))) {
     throw new InvalidInputError(`The margins to sweep are [${options.margins.join(', ')}].`, 'Pass finite numbers, e.g. --margins=-1,-0.5,0,0.5,1.');
   }
@@ -152,33 +186,18 @@ export async function fitMarginForLocality(options: LocalityMarginOptions): Prom
     log(`margin ${margin}: reliability ${point.reliability.toFixed(4)}, generality ${point.generality.toFixed(4)}, locality ${point.locality.toFixed(4)} (${confidence} lower bound ${point.localityLowerBound.toFixed(4)})`);
   }
   await permissive.restore();
-  const cases = chunk.length;
   await writeFile(path.join(options.runs, 'params.json'), `${JSON.stringify({
     method: 'RECIPE lifelong, every validation edit stored; each probe scored once with its top-1 prompt and once unedited, each margin read off with the repository rule s_top > s_0 + m',
     checkpoint: path.resolve(options.checkpoint),
     model: { path: path.resolve(options.model), sha256: await hashPath(options.model) },
-    dataset: { name: options.dataset, path: path.resolve(options.data), split: options.split ?? null, sha256: await hashPath(options.data), cases, skippedOverlong: loaded.length - requests.length },
+    dataset: { name: options.dataset, path: path.resolve(options.data), split: options.split ?? null, sha256: await hashPath(options.data), cases: chunk.length, skippedOverlong: loaded.length - requests.length },
     seed: options.seed,
     margins: options.margins,
     backend: backend.description,
     date: new Date().toISOString(),
     machine: machineInfo(),
   }, null, 2)}\n`);
-  const chosen = smallestMarginMeeting(sweep, options.targetLocality);
-  if (!chosen) {
-    const best = Math.max(...sweep.map((point) => point.localityLowerBound));
-    throw new InvalidInputError(
-      `No swept margin reaches locality ${options.targetLocality} on the validation edits at confidence ${confidence} (best lower bound ${best.toFixed(4)} at m = ${String(sweep.find((p) => p.localityLowerBound === best)?.margin)}).`,
-      'Sweep larger margins (--margins …,1.5,2), lower --target-locality or --confidence, or train the sentinel further.',
-    );
-  }
-  return {
-    targetLocality: options.targetLocality,
-    confidence,
-    value: chosen.margin,
-    data: { dataset: options.dataset, path: options.data, sha256: await hashPath(options.data), cases },
-    sweep,
-  };
+  return { sweep, cases: chunk.length };
 }
 
 /** Adds (or replaces) `localityMargin` in the checkpoint's calibration.json, keeping what train-recipe fitted there. */

@@ -24,7 +24,7 @@ export class MarginReadOff implements EditedModel {
 
   /** `permissive` must retrieve top-1 only (k = 1) and with a margin below every s_top − s_0 (e.g. −1e30). */
   constructor(
-    private readonly permissive: RecipeEditor,
+    private readonly permissive: Pick<RecipeEditor, 'retrieve' | 'scoreContinuations'>,
     readonly model: CausalLanguageModel,
   ) {}
 

@@ -132,7 +132,7 @@ describe('recipe-kit train-recipe → eval --editor recipe', () => {
     // m = 1e6: nothing is retrieved, so the edited model is the unedited one and locality is exactly 1.
     const fitted = runCli(['calibrate-recipe', '--checkpoint', checkpoint, '--model', model, '--dataset', 'synthetic', '--data', edits, '--target-locality', '1', '--margins', '1e6,-1e6,0', '--runs', path.join(dir, 'sweep')]);
     expect(fitted.status, fitted.stderr).toBe(0);
-    const after = JSON.parse(await readFile(path.join(checkpoint, 'calibration.json'), 'utf8')) as { threshold: number; localityMargin: { value: number; targetLocality: number; data: { cases: number }; sweep: { margin: number; locality: number; reliability: number }[] } };
+    const after = JSON.parse(await readFile(path.join(checkpoint, 'calibration.json'), 'utf8')) as { threshold: number; localityMargin: { value: number; targetLocality: number; data: { cases: number }; sweep: { margin: number; locality: number; reliability: number; generality: number }[] } };
     expect(after.threshold).toBe(before['threshold']);
     const { sweep, value, data } = after.localityMargin;
     expect(sweep.map((point) => point.margin)).toEqual([1e6, -1e6, 0]);
