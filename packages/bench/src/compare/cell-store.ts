@@ -107,11 +107,12 @@ const RECORDED_SETTINGS: ReadonlyArray<{ label: string; path: readonly string[];
   { label: 'the protocol', path: ['protocol'] },
   { label: 'T', path: ['edits'] },
   { label: 'the seed', path: ['seed'] },
+  { label: 'the editor', path: ['editorName'] },
   { label: 'the editor options', path: ['editorOptions'] },
   { label: 'the checkpoint', path: ['checkpoint'] },
 ];
 
-/** "the model: sha256 c3bd3415… then, 7d2a5d35… now (hint)" for each recorded setting present in both and different. */
+/** "the model: sha256 c3bd3415… then, sha256 7d2a5d35… now (hint)" for each recorded setting present in both and different. */
 function describeDifferences(saved: Record<string, unknown>, current: Record<string, unknown>): string[] {
   const at = (value: unknown, keys: readonly string[]): unknown => keys.reduce<unknown>((node, name) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[name] : undefined), value);
   const shown = (value: unknown, isHash: boolean): string => (isHash && typeof value === 'string' ? `sha256 ${value.slice(0, 8)}…` : JSON.stringify(value));
