@@ -69,15 +69,18 @@ export async function runCompareCell(plan: CellPlan, context: CellContext, onEdi
   const store = new CellStore(plan.directory);
   const key = cellKey(plan, context);
   const { config } = context;
-  // What params.json records about the computation (the rest is provenance), also what a key mismatch is explained by.
-  const recorded = {
+  const params = {
     ...context.sharedParams,
+    command: `recipe-kit compare --config ${path.relative(process.cwd(), config.file) || config.file}`,
+    editor: plan.label,
     editorName: plan.row.name,
     checkpoint: plan.row.checkpoint ?? null,
     editorOptions: plan.row.options,
     edits: config.protocol === 'single' ? 1 : plan.edits,
+    date: new Date().toISOString(),
   };
-  await store.checkKey(key, recorded);
+  // params.json's record of what was computed also explains a refusal (which setting differs).
+  await store.checkKey(key, params);
   if (store.finished) return { status: 'done-before', resumedAtChunk: 0 };
   const model = await loadModel(config.model, config.tokenizer ? { tokenizer: config.tokenizer } : {});
   try {
@@ -87,14 +90,6 @@ export async function runCompareCell(plan: CellPlan, context: CellContext, onEdi
       options: plan.row.options,
     });
     try {
-      const { editorName, checkpoint, editorOptions, edits } = recorded;
-      const params = {
-        ...context.sharedParams,
-        command: `recipe-kit compare --config ${path.relative(process.cwd(), config.file) || config.file}`,
-        editor: plan.label,
-        ...{ editorName, checkpoint, editorOptions, edits }, // the order params.json has always had
-        date: new Date().toISOString(),
-      };
       const progress = await store.open(key, params);
       const chunks = [...progress.chunks];
       const cases = [...progress.cases];

@@ -45,7 +45,7 @@ export interface LocalityMarginFit {
 /**
  * The default grid: m = -2, -1.9, …, 1 (31 runs). Negative margins matter: a head whose sentinel was trained further
  * (retriever-only phases) refuses more at m = 0, and the margin that buys reliability back lies below 0
- * (synthetic-llama's: -1.2); other heads' balanced-accuracy margins lie near 0.7-0.9.
+ * (synthetic-llama's: -1.2); the earlier heads' margins lay between 0.6 and 0.9.
  */
 export const DEFAULT_MARGINS: readonly number[] = Array.from({ length: 31 }, (_, i) => (i - 20) / 10);
 
@@ -111,7 +111,7 @@ export async function fitMarginForLocality(options: LocalityMarginOptions): Prom
     throw new InvalidInputError(`The target locality is ${options.targetLocality}, not a fraction in (0, 1].`, 'Pass e.g. --target-locality 0.98.');
   }
   const confidence = options.confidence ?? 0.95;
-  const { sweep, cases } = await sweepLocalityMargins(options);
+  const { sweep, cases, dataSha256 } = await sweepLocalityMargins(options);
   const chosen = smallestMarginMeeting(sweep, options.targetLocality);
   if (!chosen) {
     const best = Math.max(...sweep.map((point) => point.localityLowerBound));
@@ -124,7 +124,7 @@ export async function fitMarginForLocality(options: LocalityMarginOptions): Prom
     targetLocality: options.targetLocality,
     confidence,
     value: chosen.margin,
-    data: { dataset: options.dataset, path: options.data, sha256: await hashPath(options.data), cases },
+    data: { dataset: options.dataset, path: options.data, sha256: dataSha256, cases },
     sweep,
   };
 }
@@ -135,7 +135,7 @@ export async function fitMarginForLocality(options: LocalityMarginOptions): Prom
  * sentinel-margin=m --edits all` gives, at the cost of two scorings per probe instead of one run per
  * margin). Writes params.json and each margin's cases.jsonl and summary.json under `runs`.
  */
-export async function sweepLocalityMargins(options: Omit<LocalityMarginOptions, 'targetLocality'>): Promise<{ sweep: MarginSweepPoint[]; cases: number }> {
+export async function sweepLocalityMargins(options: Omit<LocalityMarginOptions, 'targetLocality'>): Promise<{ sweep: MarginSweepPoint[]; cases: number; dataSha256: string }> {
   if (options.margins.length === 0 || options.margins.some((m) => !Number.isFinite(m))) {
     throw new InvalidInputError(`The margins to sweep are [${options.margins.join(', ')}].`, 'Pass finite numbers, e.g. --margins=-1,-0.5,0,0.5,1.');
   }
@@ -151,6 +151,9 @@ export async function sweepLocalityMargins(options: Omit<LocalityMarginOptions, 
   const requests = options.skipOverlong ? loaded.filter((request) => fitsContext(model, request)) : loaded;
   if (requests.length === 0) {
     throw new InvalidInputError(`No validation edits to sweep in ${options.data}${loaded.length > 0 ? ' once the overlong ones are skipped' : ''}.`, 'Pass a file of edits the model can take (e.g. the --out-eval file of recipe-kit synthetic-edits).');
+  }
+  if (requests.every((request) => request.locality.length === 0)) {
+    throw new InvalidInputError(`The validation edits in ${options.data} have no locality probes, so no margin can be fitted for locality.`, 'Use edits with locality prompts (synthetic-edits, CounterFact and zsRE files have them).');
   }
   // A margin below every s_top − s_0 lets each query's top-1 fact through; the read-off applies each swept margin after.
   const permissive = await createRecipeEditorFromCheckpoint(model, { checkpoint: options.checkpoint, options: { 'sentinel-margin': String(PERMISSIVE_MARGIN) } });
@@ -177,27 +180,25 @@ export async function sweepLocalityMargins(options: Omit<LocalityMarginOptions, 
     await mkdir(directory, { recursive: true });
     await writeFile(path.join(directory, 'cases.jsonl'), cases.map((c) => `${JSON.stringify(c)}\n`).join(''));
     await writeFile(path.join(directory, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    if (summary.locality === null) {
-      throw new InvalidInputError(`The validation edits in ${options.data} have no locality probes, so no margin can be fitted for locality.`, 'Use edits with locality prompts (synthetic-edits, CounterFact and zsRE files have them).');
-    }
     const perCase = cases.map((result) => result.locality).filter((value) => Number.isFinite(value));
-    const point = { margin, reliability: summary.reliability ?? Number.NaN, generality: summary.generality ?? Number.NaN, locality: summary.locality, localityLowerBound: lowerConfidenceBound(perCase, confidence) };
+    const point = { margin, reliability: summary.reliability ?? Number.NaN, generality: summary.generality ?? Number.NaN, locality: summary.locality ?? Number.NaN, localityLowerBound: lowerConfidenceBound(perCase, confidence) };
     sweep.push(point);
     log(`margin ${margin}: reliability ${point.reliability.toFixed(4)}, generality ${point.generality.toFixed(4)}, locality ${point.locality.toFixed(4)} (${confidence} lower bound ${point.localityLowerBound.toFixed(4)})`);
   }
   await permissive.restore();
+  const dataSha256 = await hashPath(options.data);
   await writeFile(path.join(options.runs, 'params.json'), `${JSON.stringify({
     method: 'RECIPE lifelong, every validation edit stored; each probe scored once with its top-1 prompt and once unedited, each margin read off with the repository rule s_top > s_0 + m',
     checkpoint: path.resolve(options.checkpoint),
     model: { path: path.resolve(options.model), sha256: await hashPath(options.model) },
-    dataset: { name: options.dataset, path: path.resolve(options.data), split: options.split ?? null, sha256: await hashPath(options.data), cases: chunk.length, skippedOverlong: loaded.length - requests.length },
+    dataset: { name: options.dataset, path: path.resolve(options.data), split: options.split ?? null, sha256: dataSha256, cases: chunk.length, skippedOverlong: loaded.length - requests.length },
     seed: options.seed,
     margins: options.margins,
     backend: backend.description,
     date: new Date().toISOString(),
     machine: machineInfo(),
   }, null, 2)}\n`);
-  return { sweep, cases: chunk.length };
+  return { sweep, cases: chunk.length, dataSha256 };
 }
 
 /** Adds (or replaces) `localityMargin` in the checkpoint's calibration.json, keeping what train-recipe fitted there. */

@@ -22,9 +22,12 @@ export class MarginReadOff implements EditedModel {
   margin = 0;
   private readonly outcomes = new Map<string, QueryOutcomes>();
 
-  /** `permissive` must retrieve top-1 only (k = 1) and with a margin below every s_top − s_0 (e.g. −1e30). */
+  /**
+   * `permissive` must retrieve top-1 only (k = 1) and with a margin below every s_top − s_0 (e.g. −1e30);
+   * its `lastRetrievals` after a scoring call give each query's similarities (no second encoder pass).
+   */
   constructor(
-    private readonly permissive: Pick<RecipeEditor, 'retrieve' | 'scoreContinuations'>,
+    private readonly permissive: Pick<RecipeEditor, 'scoreContinuations' | 'lastRetrievals'>,
     readonly model: CausalLanguageModel,
   ) {}
 
@@ -36,15 +39,14 @@ export class MarginReadOff implements EditedModel {
     }
     if (missing.size > 0) {
       const queries = [...missing.values()];
-      const retrievals = await this.permissive.retrieve(queries.map((query) => query.queryText));
       const withPrompt = await this.permissive.scoreContinuations(queries);
+      const retrievals = this.permissive.lastRetrievals;
       const unedited = this.model.scoreContinuations(queries);
       [...missing.keys()].forEach((key, i) => {
         const retrieval = retrievals[i];
-        const hit = retrieval?.hits[0];
         this.outcomes.set(key, {
           // No hit even so (an empty repository, or below the similarity floor): no margin retrieves.
-          topSimilarity: hit ? hit.similarity : Number.NEGATIVE_INFINITY,
+          topSimilarity: retrieval?.similarity ?? Number.NEGATIVE_INFINITY,
           sentinelSimilarity: retrieval?.sentinelSimilarity ?? Number.NaN,
           withPrompt: withPrompt[i] as ContinuationScore,
           unedited: unedited[i] as ContinuationScore,

@@ -14,16 +14,22 @@ describe('MarginReadOff (every sentinel margin from one scoring pass)', () => {
     c: { hits: [], sentinelSimilarity: 1 },
   };
   const calls = { retrieve: 0, withPrompt: 0, unedited: 0 };
+  // As RecipeEditor: scoring retrieves first and leaves each query's similarities in lastRetrievals.
+  const last = { retrievals: [] as Array<{ similarity: number | null; sentinelSimilarity: number }> };
   const permissive = {
-    retrieve: async (texts: readonly string[]) => {
-      calls.retrieve += texts.length;
-      return texts.map((text) => retrievals[text]);
+    get lastRetrievals() {
+      return last.retrievals;
     },
     scoreContinuations: async (requests: readonly QueryContinuation[]) => {
+      calls.retrieve += requests.length;
+      last.retrievals = requests.map((request) => {
+        const retrieval = retrievals[request.queryText] as (typeof retrievals)[string];
+        return { similarity: retrieval.hits[0]?.similarity ?? null, sentinelSimilarity: retrieval.sentinelSimilarity };
+      });
       calls.withPrompt += requests.length;
       return requests.map((request) => scoreOf(1, request));
     },
-  } as unknown as Pick<RecipeEditor, 'retrieve' | 'scoreContinuations'>;
+  } as unknown as Pick<RecipeEditor, 'scoreContinuations' | 'lastRetrievals'>;
   const model = {
     scoreContinuations: (requests: readonly QueryContinuation[]) => {
       calls.unedited += requests.length;
